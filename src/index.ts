@@ -1,0 +1,1 @@
+export { MusicgenError } from './errors.js';
