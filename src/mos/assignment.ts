@@ -1,0 +1,30 @@
+import { shuffled } from './random.js';
+
+export interface TrialLoad {
+  trialId: number;
+  isTrap: boolean;
+  /** How many raters were already given this trial. */
+  assigned: number;
+}
+
+/**
+ * Picks the next batch of trials for one rater: the least-assigned trials first (ties broken at
+ * random), never a trial the rater already has, traps mixed in, final order shuffled. Pure so it
+ * can be tested; the store runs it inside a transaction.
+ */
+export function pickTrials(
+  loads: readonly TrialLoad[],
+  alreadyAssigned: ReadonlySet<number>,
+  regular: number,
+  traps: number,
+  rand: () => number,
+): number[] {
+  const leastFirst = (xs: TrialLoad[]): TrialLoad[] =>
+    shuffled(xs, rand).sort((a, b) => a.assigned - b.assigned); // sort is stable: shuffle = tie-break
+  const open = loads.filter((l) => !alreadyAssigned.has(l.trialId));
+  const picked = [
+    ...leastFirst(open.filter((l) => !l.isTrap)).slice(0, regular),
+    ...leastFirst(open.filter((l) => l.isTrap)).slice(0, traps),
+  ];
+  return shuffled(picked, rand).map((l) => l.trialId);
+}
