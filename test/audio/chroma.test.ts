@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { extractChroma, fitChromaLength, rawChroma, MELODY_CHROMA_LENGTH } from '../../src/audio/chroma.js';
+import { chromaFilterBank } from '../../src/audio/chromaFilterBank.js';
+import { chromaMatchRate } from '../../src/audio/chromaMatchRate.js';
+import { fixtureF32, relL2 } from '../helpers/fixtures.js';
+
+function argmaxOf(frame: ArrayLike<number>): number {
+  let best = 0;
+  for (let c = 1; c < frame.length; c++) if (frame[c] > frame[best]) best = c;
+  return best;
+}
+
+describe('chroma filter bank (transformers.audio_utils.chroma_filter_bank)', () => {
+  it('matches the reference within 1e-4 relative L2, rows in C..B order', () => {
+    const ref = fixtureF32('dsp', 'chroma.filterbank');
+    expect(ref.shape).toEqual([12, 8193]);
+    const fb = chromaFilterBank(32000, 16384);
+    const flat = new Float64Array(12 * 8193);
+    fb.forEach((row, c) => flat.set(row, c * 8193));
+    expect(relL2(flat, ref.data)).toBeLessThan(1e-4);
+  });
+});
+
+for (const name of ['arpeggio_32k', 'bach_32k']) {
+  describe(`chroma of ${name} (AudioCraft ChromaExtractor / HF feature extractor references)`, () => {
+    const pcm = fixtureF32('dsp', `${name}.pcm`).data;
+
+    it('raw chroma within 1e-4 relative L2', () => {
+      const ref = fixtureF32('dsp', `${name}.chroma_raw`); // (1, 12, frames)
+      const frames = ref.shape[2];
+      const ours = rawChroma(pcm, 32000);
+      expect(ours.length).toBe(frames);
+      const transposed = new Float64Array(12 * frames);
+      ours.forEach((f, t) => f.forEach((v, c) => (transposed[c * frames + t] = v)));
+      expect(relL2(transposed, ref.data)).toBeLessThan(1e-4);
+    });
+
+    it('inf-normalised chroma within 1e-4 relative L2', () => {
+      const ref = fixtureF32('dsp', `${name}.chroma_norm`); // (1, frames, 12)
+      const ours = extractChroma(pcm, 32000, { argmax: false });
+      const flat = new Float64Array(ours.length * 12);
+      ours.forEach((f, t) => flat.set(f, t * 12));
+      expect(relL2(flat, ref.data)).toBeLessThan(1e-4);
+    });
+
+    for (const refName of ['chroma_argmax', 'hf_input_features']) {
+      it(`one-hot frames identical to ${refName} on >= 99 % of frames`, () => {
+        const ref = fixtureF32('dsp', `${name}.${refName}`); // (1, frames, 12)
+        const frames = ref.shape[1];
+        const ours = extractChroma(pcm, 32000);
+        expect(ours.length).toBe(frames);
+        let same = 0;
+        for (let t = 0; t < frames; t++) {
+          const r = ref.data.subarray(t * 12, t * 12 + 12);
+          if (ours[t].every((v, c) => v === r[c])) same++;
+        }
+        expect(same / frames).toBeGreaterThanOrEqual(0.99);
+        // The metric on the same data: one-hot cosine = fraction of matching frames.
+        const refFrames = Array.from({ length: frames }, (_, t) => ref.data.slice(t * 12, t * 12 + 12));
+        expect(chromaMatchRate(refFrames, ours)).toBeCloseTo(same / frames, 12);
+      });
+    }
+  });
+}
+
+describe('chroma length and edge cases', () => {
+  const pcm = fixtureF32('dsp', 'arpeggio_32k.pcm').data;
+
+  it('3 s of arpeggio tiles to 235 frames by repeating from the start; 30 s gives exactly 235', () => {
+    const natural = extractChroma(pcm, 32000);
+    const tiled = extractChroma(pcm, 32000, { chromaLength: MELODY_CHROMA_LENGTH });
+    expect(tiled.length).toBe(235);
+    for (let t = 0; t < 235; t++) expect(Array.from(tiled[t])).toEqual(Array.from(natural[t % natural.length]));
+    expect(rawChroma(new Float32Array(960000), 32000).length).toBe(235);
+    expect(fitChromaLength(natural, 5).length).toBe(5);
+  });
+
+  it('the arpeggio walks C, E, G, C (pitch classes 0, 4, 7, 0) at 0.75 s per note', () => {
+    const chroma = extractChroma(pcm, 32000);
+    // Frame t is centred at t * 128 ms; take frames well inside each note.
+    const at = (seconds: number): number => argmaxOf(chroma[Math.round((seconds * 32000) / 4096)]);
+    expect([at(0.375), at(1.125), at(1.875), at(2.625)]).toEqual([0, 4, 7, 0]);
+  });
+
+  it('silence gives C frames; input shorter than one FFT is padded to one frame of 16384', () => {
+    expect(extractChroma(new Float32Array(100), 32000).map(argmaxOf)).toEqual([0, 0, 0, 0, 0]);
+    expect(() => extractChroma(pcm, 44100)).toThrow(/32000 Hz/);
+  });
+
+  it('match rate counts matching one-hot frames and compares the common length', () => {
+    const a = [0, 4, 7, 0].map((c) => Float32Array.from({ length: 12 }, (_, i) => (i === c ? 1 : 0)));
+    const b = [0, 4, 9, 2, 5].map((c) => Float32Array.from({ length: 12 }, (_, i) => (i === c ? 1 : 0)));
+    expect(chromaMatchRate(a, b)).toBeCloseTo(0.5, 12);
+  });
+});
