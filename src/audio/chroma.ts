@@ -1,5 +1,6 @@
 import { chromaFilterBank } from './chromaFilterBank.js';
 import { InvalidAudioError } from './errors.js';
+import { JULIUS_RESAMPLE, resample } from './resample.js';
 import { forEachPowerFrame } from './stft.js';
 
 /** MusicGen-melody's chroma parameters (AudioCraft ChromaExtractor / HF MusicgenMelodyFeatureExtractor). */
@@ -36,16 +37,16 @@ function bank(): Float64Array[] {
 
 /**
  * Raw chroma energies (filter bank x normalised power spectrum), frames x 12, before any
- * normalisation: einsum('cf,ft->tc') of AudioCraft's ChromaExtractor. `samples` is mono at 32 kHz;
- * input shorter than one FFT is zero-padded symmetrically to 16384 samples first, as AudioCraft does.
+ * normalisation: einsum('cf,ft->tc') of AudioCraft's ChromaExtractor. `samples` is mono; other
+ * rates than 32 kHz are first resampled with julius' kernel, as AudioCraft's conditioner does.
+ * Input shorter than one FFT is zero-padded symmetrically to 16384 samples, as AudioCraft does.
  */
 export function rawChroma(samples: Float32Array, sampleRate: number): Chroma {
-  if (sampleRate !== CHROMA_SAMPLE_RATE) {
-    throw new InvalidAudioError(
-      `chroma needs mono audio at ${CHROMA_SAMPLE_RATE} Hz, got ${sampleRate} Hz; resample it first (resample() or convertAudio())`,
-    );
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0) {
+    throw new InvalidAudioError(`chroma: sample rate must be a positive integer in Hz, got ${sampleRate}`);
   }
   if (samples.length === 0) throw new InvalidAudioError('chroma: audio is empty');
+  if (sampleRate !== CHROMA_SAMPLE_RATE) samples = resample(samples, sampleRate, CHROMA_SAMPLE_RATE, JULIUS_RESAMPLE);
   const fb = bank();
   const out: Chroma = [];
   forEachPowerFrame(padToFft(samples), { nFft: CHROMA_N_FFT, hop: CHROMA_HOP }, (_f, power) => {
