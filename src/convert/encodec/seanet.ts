@@ -1,0 +1,102 @@
+import type { OnnxGraph } from '../graph.js';
+import type { CheckedWeights } from '../weights.js';
+import type { EncodecConfig } from '../../inference/modelConfig.js';
+import { encodecConv1d, encodecConvTranspose1d } from './conv.js';
+import { encodecLstm } from './lstm.js';
+import type { Signal } from './signal.js';
+
+function elu(g: OnnxGraph, x: Signal): Signal {
+  return { ...x, value: g.elu(x.value) };
+}
+
+/**
+ * HF EncodecResnetBlock at `prefix`: ELU, conv(k = residual_kernel_size, dilation) to dim /
+ * compress, ELU, conv(k = 1) back to dim, plus the shortcut (identity, or a k = 1 conv when
+ * use_conv_shortcut). The block's ModuleList holds the ELUs too, so the convs are `block.1` and
+ * `block.3`.
+ */
+function encodecResnetBlock(g: OnnxGraph, weights: CheckedWeights, config: EncodecConfig, prefix: string, x: Signal, dilation: number): Signal {
+  const hidden = Math.floor(x.channels / config.compress);
+  let h = encodecConv1d(g, weights, config, elu(g, x), {
+    prefix: `${prefix}.block.1`,
+    outChannels: hidden,
+    kernelSize: config.residualKernelSize,
+    dilation,
+  });
+  h = encodecConv1d(g, weights, config, elu(g, h), { prefix: `${prefix}.block.3`, outChannels: x.channels, kernelSize: 1 });
+  const shortcut = config.useConvShortcut
+    ? encodecConv1d(g, weights, config, x, { prefix: `${prefix}.shortcut`, outChannels: x.channels, kernelSize: 1 })
+    : x;
+  return { value: g.add(shortcut.value, h.value), channels: x.channels, minLength: x.minLength };
+}
+
+/**
+ * Numbers the entries of an HF SEANet ModuleList as they are appended (ELUs take an index too,
+ * which is why the state-dict keys skip numbers).
+ */
+class LayerCounter {
+  private next = 0;
+  constructor(private readonly base: string) {}
+  take(): string {
+    return `${this.base}.layers.${this.next++}`;
+  }
+  skip(): void {
+    this.next++;
+  }
+}
+
+/**
+ * HF EncodecEncoder: conv(1 -> F), then per ratio of reversed(upsampling_ratios): residual blocks,
+ * ELU, strided conv (k = 2 * ratio) doubling the channels; then LSTM, ELU, conv to hidden_size.
+ * x is the waveform [B, audio_channels, samples]; the result is [B, hidden_size, frames].
+ */
+export function seanetEncoder(g: OnnxGraph, weights: CheckedWeights, config: EncodecConfig, x: Signal): Signal {
+  const layers = new LayerCounter('audio_encoder.encoder');
+  let h = encodecConv1d(g, weights, config, x, { prefix: layers.take(), outChannels: config.numFilters, kernelSize: config.kernelSize });
+  for (const ratio of [...config.upsamplingRatios].reverse()) {
+    for (let j = 0; j < config.numResidualLayers; j++) {
+      h = encodecResnetBlock(g, weights, config, layers.take(), h, config.dilationGrowthRate ** j);
+    }
+    layers.skip(); // ELU
+    h = encodecConv1d(g, weights, config, elu(g, h), {
+      prefix: layers.take(),
+      outChannels: h.channels * 2,
+      kernelSize: ratio * 2,
+      stride: ratio,
+    });
+  }
+  h = encodecLstm(g, weights, layers.take(), config.numLstmLayers, h);
+  layers.skip(); // ELU
+  return encodecConv1d(g, weights, config, elu(g, h), { prefix: layers.take(), outChannels: config.hiddenSize, kernelSize: config.lastKernelSize });
+}
+
+/**
+ * HF EncodecDecoder: conv(hidden_size -> 2^n * F), LSTM, then per ratio: ELU, transposed conv
+ * (k = 2 * ratio, stride ratio) halving the channels, residual blocks; then ELU and a conv to
+ * audio_channels. x is the quantised embedding [B, hidden_size, frames]; the result is the
+ * waveform [B, audio_channels, frames * hop_length].
+ */
+export function seanetDecoder(g: OnnxGraph, weights: CheckedWeights, config: EncodecConfig, x: Signal): Signal {
+  const layers = new LayerCounter('audio_encoder.decoder');
+  const top = 2 ** config.upsamplingRatios.length * config.numFilters;
+  let h = encodecConv1d(g, weights, config, x, { prefix: layers.take(), outChannels: top, kernelSize: config.kernelSize });
+  h = encodecLstm(g, weights, layers.take(), config.numLstmLayers, h);
+  for (const ratio of config.upsamplingRatios) {
+    layers.skip(); // ELU
+    h = encodecConvTranspose1d(g, weights, config, elu(g, h), {
+      prefix: layers.take(),
+      outChannels: Math.floor(h.channels / 2),
+      kernelSize: ratio * 2,
+      stride: ratio,
+    });
+    for (let j = 0; j < config.numResidualLayers; j++) {
+      h = encodecResnetBlock(g, weights, config, layers.take(), h, config.dilationGrowthRate ** j);
+    }
+  }
+  layers.skip(); // ELU
+  return encodecConv1d(g, weights, config, elu(g, h), {
+    prefix: layers.take(),
+    outChannels: config.audioChannels,
+    kernelSize: config.lastKernelSize,
+  });
+}
