@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
+import { register as registerConvert } from './convert.js';
+import { register as registerSynth } from './synth.js';
 
 /**
  * Every sub-command registers itself here. Keep one line per command file so parallel work on
  * different commands does not collide.
  */
 export function registerCommands(program: Command): void {
-  void program;
+  registerConvert(program);
+  registerSynth(program);
 }

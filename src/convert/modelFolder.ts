@@ -1,0 +1,200 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { codebooksPerChannel, ModelConfigError, parseModelConfig, type MusicgenModelConfig } from '../inference/modelConfig.js';
+import { buildDecoderGraph } from './decoderGraph.js';
+import { buildEncodecDecodeGraph, buildEncodecEncodeGraph } from './encodec/index.js';
+import { ConversionError, OutputExistsError, UnsupportedDtypeError } from './errors.js';
+import type { OnnxGraph } from './graph.js';
+import { bundledMusicgenSmallDir } from './packageRoot.js';
+import { defaultGenerationConfig, melodyPreprocessorConfig, presetConfig } from './presets.js';
+import { quantizeDecoderGraph } from './quantize.js';
+import { RandomWeights } from './randomWeights.js';
+import { openCheckpointWeights } from './safetensors.js';
+import { writeOnnxModel } from './serialize.js';
+import { buildT5EncoderGraph } from './t5EncoderGraph.js';
+import { CheckedWeights, type WeightSource } from './weights.js';
+
+/** Output precisions of the decoder (the other graphs stay float32). */
+export const OUTPUT_DTYPES = ['fp32', 'q8'] as const;
+export type OutputDtype = (typeof OUTPUT_DTYPES)[number];
+
+/** File-name suffix per precision, as transformers.js names its files. */
+export const DTYPE_SUFFIX: Record<OutputDtype, string> = { fp32: '', q8: '_quantized' };
+
+export type ConvertProgress = (done: number, total: number, stage: string) => void;
+
+export interface ModelFolderOptions {
+  dtype?: string;
+  /** Replace an existing output folder. */
+  force?: boolean;
+  progress?: ConvertProgress;
+  /** Keep weights in `*.onnx_data` side files even for small graphs (tests the >2 GB path). */
+  forceExternalData?: boolean;
+}
+
+export interface ModelFolderResult {
+  dir: string;
+  config: MusicgenModelConfig;
+  files: string[];
+}
+
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+const T5_VOCAB = 32128;
+
+function checkDtype(dtype: string | undefined): OutputDtype {
+  const d = dtype ?? 'fp32';
+  if (!(OUTPUT_DTYPES as readonly string[]).includes(d)) {
+    throw new UnsupportedDtypeError(`unsupported output dtype "${d}"; choose one of ${OUTPUT_DTYPES.join(', ')}`);
+  }
+  return d as OutputDtype;
+}
+
+function checkOutput(outDir: string, force: boolean): void {
+  if (existsSync(outDir) && !force) {
+    throw new OutputExistsError(`output folder ${outDir} already exists; pass --force (force: true) to replace it`);
+  }
+}
+
+/** Graph metadata: what a reader needs to check a folder against its config without running it. */
+function graphMetadata(config: MusicgenModelConfig, extra: Record<string, string | number>): Record<string, string> {
+  const d = config.decoder;
+  const meta: Record<string, string | number> = {
+    producer: 'musicgen-ts',
+    model_type: config.modelType,
+    decoder_layers: d.numLayers,
+    decoder_hidden_size: d.hiddenSize,
+    decoder_heads: d.numHeads,
+    num_codebooks: d.numCodebooks,
+    audio_channels: d.audioChannels,
+    vocab_size: d.vocabSize,
+    ...extra,
+  };
+  return Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, String(v)]));
+}
+
+interface FolderSources {
+  rawConfig: Record<string, unknown>;
+  weights: WeightSource;
+  /** Folder to copy tokenizer / generation config from, if it has them. */
+  sourceDir: string | null;
+}
+
+function writeJson(path: string, value: unknown): void {
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Builds every graph of a model folder into a temporary sibling folder and renames it into place
+ * at the end, so an interrupted or failed conversion never leaves a half-written folder.
+ */
+function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderOptions): ModelFolderResult {
+  const dtype = checkDtype(opts.dtype);
+  const target = resolve(outDir);
+  checkOutput(target, opts.force ?? false);
+  const config = parseModelConfig(src.rawConfig, src.sourceDir ? join(src.sourceDir, 'config.json') : 'config.json');
+  const weights = new CheckedWeights(src.weights);
+  const parent = dirname(target);
+  mkdirSync(parent, { recursive: true });
+  const tmp = join(parent, `.${basename(target)}.partial-${process.pid}-${Date.now()}`);
+  const suffix = DTYPE_SUFFIX[dtype];
+  const stages: Array<{ file: string; build: () => OnnxGraph; meta: Record<string, string | number> }> = [
+    { file: 'text_encoder.onnx', build: () => buildT5EncoderGraph(config.textEncoder, weights), meta: { graph: 'text_encoder' } },
+    {
+      file: `decoder_model_merged${suffix}.onnx`,
+      build: () => {
+        const g = buildDecoderGraph(config, weights);
+        return dtype === 'q8' ? quantizeDecoderGraph(g) : g;
+      },
+      meta: { graph: 'decoder_model_merged', dtype },
+    },
+    {
+      file: 'encodec_decode.onnx',
+      build: () => buildEncodecDecodeGraph(config.audioEncoder, weights, codebooksPerChannel(config)),
+      meta: { graph: 'encodec_decode' },
+    },
+    {
+      file: 'encodec_encode.onnx',
+      build: () => buildEncodecEncodeGraph(config.audioEncoder, weights, codebooksPerChannel(config)),
+      meta: { graph: 'encodec_encode' },
+    },
+  ];
+  const total = stages.length + 1;
+  const files: string[] = [];
+  try {
+    mkdirSync(join(tmp, 'onnx'), { recursive: true });
+    stages.forEach((stage, i) => {
+      opts.progress?.(i, total, stage.file);
+      const graph = stage.build();
+      writeOnnxModel(join(tmp, 'onnx', stage.file), graph, {
+        metadata: graphMetadata(config, stage.meta),
+        forceExternalData: opts.forceExternalData,
+      });
+      files.push(`onnx/${stage.file}`);
+      if (existsSync(join(tmp, 'onnx', `${stage.file}_data`))) files.push(`onnx/${stage.file}_data`);
+    });
+    opts.progress?.(stages.length, total, 'config and tokenizer');
+    writeJson(join(tmp, 'config.json'), src.rawConfig);
+    files.push('config.json');
+    const genSrc = src.sourceDir ? join(src.sourceDir, 'generation_config.json') : '';
+    if (genSrc && existsSync(genSrc)) copyFileSync(genSrc, join(tmp, 'generation_config.json'));
+    else writeJson(join(tmp, 'generation_config.json'), defaultGenerationConfig(config.decoder.padTokenId));
+    files.push('generation_config.json');
+    if (config.melody) {
+      const pre = src.sourceDir ? join(src.sourceDir, 'preprocessor_config.json') : '';
+      if (pre && existsSync(pre)) copyFileSync(pre, join(tmp, 'preprocessor_config.json'));
+      else writeJson(join(tmp, 'preprocessor_config.json'), melodyPreprocessorConfig());
+      files.push('preprocessor_config.json');
+    }
+    // Tokenizer: the checkpoint's own, else the real T5 tokenizer when the vocabulary is T5's.
+    // A checkpoint with another vocabulary (the test fixtures) gets none: it takes token ids only.
+    const own = src.sourceDir && TOKENIZER_FILES.slice(0, 2).every((f) => existsSync(join(src.sourceDir as string, f)));
+    const tokDir = own ? (src.sourceDir as string) : config.textEncoder.vocabSize === T5_VOCAB ? bundledMusicgenSmallDir() : null;
+    if (tokDir) {
+      for (const f of TOKENIZER_FILES) {
+        if (existsSync(join(tokDir, f))) {
+          copyFileSync(join(tokDir, f), join(tmp, f));
+          files.push(f);
+        }
+      }
+    }
+    if (existsSync(target)) {
+      const old = join(parent, `.${basename(target)}.old-${process.pid}-${Date.now()}`);
+      renameSync(target, old);
+      renameSync(tmp, target);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, target);
+    }
+    opts.progress?.(total, total, 'done');
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return { dir: target, config, files };
+}
+
+/** Hugging Face checkpoint folder (config.json + safetensors) -> ONNX model folder. */
+export function convertCheckpoint(checkpointDir: string, outDir: string, opts: ModelFolderOptions = {}): ModelFolderResult {
+  const dir = resolve(checkpointDir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new ConversionError(`checkpoint folder ${dir} does not exist`);
+  }
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) throw new ConversionError(`${dir} has no config.json; point at a Hugging Face MusicGen checkpoint folder`);
+  let rawConfig: Record<string, unknown>;
+  try {
+    rawConfig = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new ModelConfigError(`${configPath}: not valid JSON (${(e as Error).message})`);
+  }
+  checkDtype(opts.dtype);
+  checkOutput(resolve(outDir), opts.force ?? false);
+  return writeModelFolder({ rawConfig, weights: openCheckpointWeights(dir), sourceDir: dir }, outDir, opts);
+}
+
+/** Seeded random model of a preset's architecture (tests, speed and memory studies). */
+export function synthesizeModel(preset: string, outDir: string, opts: ModelFolderOptions & { seed?: number } = {}): ModelFolderResult {
+  const seed = opts.seed ?? 0;
+  const rawConfig = presetConfig(preset, seed);
+  return writeModelFolder({ rawConfig, weights: new RandomWeights(seed, `random preset ${preset} (seed ${seed})`), sourceDir: null }, outDir, opts);
+}

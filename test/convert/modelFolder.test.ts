@@ -1,0 +1,147 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import {
+  CorruptCheckpointError,
+  MissingTensorError,
+  OutputExistsError,
+  TensorShapeError,
+  UnsupportedDtypeError,
+} from '../../src/convert/errors.js';
+import { convertCheckpoint, synthesizeModel } from '../../src/convert/modelFolder.js';
+import { SafetensorsFile } from '../../src/convert/safetensors.js';
+import { ModelConfigError } from '../../src/inference/modelConfig.js';
+import { fixtureCheckpointDir, fixtureF32, fixtureI64, relL2 } from '../helpers/fixtures.js';
+import { writeSafetensors } from '../helpers/safetensorsWriter.js';
+
+const work = mkdtempSync(join(tmpdir(), 'mg-folder-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const i64 = (data: number[], dims: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(data, (v) => BigInt(v)), dims);
+
+/** A copy of the musicgen-tiny checkpoint whose tensors / config can be altered. */
+function alteredCheckpoint(name: string, alter: (t: Map<string, { data: Float32Array; shape: number[] }>, config: Record<string, unknown>) => void): string {
+  const src = fixtureCheckpointDir('musicgen-tiny');
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const file = new SafetensorsFile(join(src, 'model.safetensors'));
+  const tensors = new Map<string, { data: Float32Array; shape: number[] }>();
+  for (const k of file.entries.keys()) tensors.set(k, file.read(k));
+  const config = JSON.parse(readFileSync(join(src, 'config.json'), 'utf8')) as Record<string, unknown>;
+  alter(tensors, config);
+  writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
+
+/** Nothing but the final folders: no `.partial` leftovers in the work dir. */
+function leftovers(): string[] {
+  return readdirSync(work).filter((f) => f.startsWith('.'));
+}
+
+describe('model folders', () => {
+  it('converts the musicgen-tiny checkpoint into the standard layout whose graphs match PyTorch', async () => {
+    const out = join(work, 'tiny');
+    const stages: string[] = [];
+    const r = convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), out, { progress: (_d, _t, s) => stages.push(s) });
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(['decoder_model_merged.onnx', 'encodec_decode.onnx', 'encodec_encode.onnx', 'text_encoder.onnx']);
+    expect(existsSync(join(out, 'config.json'))).toBe(true);
+    expect(existsSync(join(out, 'generation_config.json'))).toBe(true);
+    // The fixture's vocabulary (100 ids) is not T5's: no tokenizer is copied.
+    expect(existsSync(join(out, 'tokenizer.json'))).toBe(false);
+    expect(r.files).toContain('onnx/decoder_model_merged.onnx');
+    expect(stages.at(-1)).toBe('done');
+
+    const enc = await ort.InferenceSession.create(join(out, 'onnx', 'text_encoder.onnx'));
+    const ids = fixtureI64('musicgen-tiny', 'text.input_ids');
+    const mask = fixtureI64('musicgen-tiny', 'text.attention_mask');
+    const h = await enc.run({ input_ids: i64(ids.data, ids.shape), attention_mask: i64(mask.data, mask.shape) });
+    expect(relL2(h.last_hidden_state.data as Float32Array, fixtureF32('musicgen-tiny', 'text_encoder.last_hidden_state').data)).toBeLessThan(1e-4);
+    const dec = await ort.InferenceSession.create(join(out, 'onnx', 'encodec_decode.onnx'));
+    const codes = fixtureI64('musicgen-tiny', 'encodec.decode.codes');
+    const audio = await dec.run({ audio_codes: i64(codes.data, codes.shape) });
+    expect(relL2(audio.audio_values.data as Float32Array, fixtureF32('musicgen-tiny', 'encodec.decode.audio_values').data)).toBeLessThan(1e-4);
+  });
+
+  it('writes external data side files that onnxruntime loads', async () => {
+    const out = join(work, 'tiny-external');
+    convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), out, { forceExternalData: true });
+    expect(existsSync(join(out, 'onnx', 'text_encoder.onnx_data'))).toBe(true);
+    const enc = await ort.InferenceSession.create(join(out, 'onnx', 'text_encoder.onnx'));
+    const ids = fixtureI64('musicgen-tiny', 'text.input_ids');
+    const mask = fixtureI64('musicgen-tiny', 'text.attention_mask');
+    const h = await enc.run({ input_ids: i64(ids.data, ids.shape), attention_mask: i64(mask.data, mask.shape) });
+    expect(relL2(h.last_hidden_state.data as Float32Array, fixtureF32('musicgen-tiny', 'text_encoder.last_hidden_state').data)).toBeLessThan(1e-4);
+  });
+
+  it('synthesises seeded random presets with the real tokenizer and says the weights are random', async () => {
+    const a = join(work, 'synth-a');
+    const b = join(work, 'synth-b');
+    synthesizeModel('tiny', a, { seed: 7 });
+    synthesizeModel('tiny', b, { seed: 7 });
+    const config = JSON.parse(readFileSync(join(a, 'config.json'), 'utf8'));
+    expect(config.musicgen_ts.random_weights).toBe(true);
+    expect(existsSync(join(a, 'tokenizer.json')) && existsSync(join(a, 'tokenizer_config.json'))).toBe(true);
+    // Same seed, same bytes.
+    expect(readFileSync(join(a, 'onnx', 'decoder_model_merged.onnx')).equals(readFileSync(join(b, 'onnx', 'decoder_model_merged.onnx')))).toBe(true);
+    const session = await ort.InferenceSession.create(join(a, 'onnx', 'decoder_model_merged.onnx'));
+    expect(session.inputNames).toContain('past_key_values.1.encoder.value');
+    expect(session.outputNames[0]).toBe('logits');
+  });
+
+  it('refuses an existing output folder without force and replaces it with force', () => {
+    const out = join(work, 'exists');
+    mkdirSync(out);
+    writeFileSync(join(out, 'keep.txt'), 'x');
+    expect(() => synthesizeModel('tiny', out)).toThrow(OutputExistsError);
+    expect(readFileSync(join(out, 'keep.txt'), 'utf8')).toBe('x');
+    synthesizeModel('tiny', out, { force: true });
+    expect(existsSync(join(out, 'keep.txt'))).toBe(false);
+    expect(existsSync(join(out, 'onnx', 'text_encoder.onnx'))).toBe(true);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('names the missing tensor and leaves no partial output', () => {
+    const dir = alteredCheckpoint('missing', (t) => t.delete('decoder.model.decoder.layers.1.fc2.weight'));
+    const out = join(work, 'out-missing');
+    expect(() => convertCheckpoint(dir, out)).toThrow(/missing tensor "decoder\.model\.decoder\.layers\.1\.fc2\.weight"/);
+    expect(() => convertCheckpoint(dir, out)).toThrow(MissingTensorError);
+    expect(existsSync(out)).toBe(false);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('names a tensor whose shape does not match config.json', () => {
+    const dir = alteredCheckpoint('shape', (t) => t.set('enc_to_dec_proj.bias', { data: new Float32Array(31), shape: [31] }));
+    const out = join(work, 'out-shape');
+    expect(() => convertCheckpoint(dir, out)).toThrow(TensorShapeError);
+    expect(() => convertCheckpoint(dir, out)).toThrow(/"enc_to_dec_proj\.bias" has shape \[31\] but config\.json implies \[32\]/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('rejects an unknown model_type naming the file', () => {
+    const dir = alteredCheckpoint('modeltype', (_t, c) => (c.model_type = 'bark'));
+    expect(() => convertCheckpoint(dir, join(work, 'out-type'))).toThrow(ModelConfigError);
+    expect(() => convertCheckpoint(dir, join(work, 'out-type'))).toThrow(/config\.json: unknown model_type "bark"/);
+  });
+
+  it('rejects an unsupported output dtype before doing any work', () => {
+    expect(() => convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), join(work, 'out-q4'), { dtype: 'q4' })).toThrow(UnsupportedDtypeError);
+    expect(existsSync(join(work, 'out-q4'))).toBe(false);
+  });
+
+  it('rejects a corrupt safetensors header', () => {
+    const dir = join(work, 'corrupt');
+    mkdirSync(dir);
+    copyFileSync(join(fixtureCheckpointDir('musicgen-tiny'), 'config.json'), join(dir, 'config.json'));
+    const bad = Buffer.alloc(64);
+    bad.writeBigUInt64LE(40n, 0);
+    bad.write('{"a": {"dtype": "F32", "shape": [2', 8);
+    writeFileSync(join(dir, 'model.safetensors'), bad);
+    expect(() => convertCheckpoint(dir, join(work, 'out-corrupt'))).toThrow(CorruptCheckpointError);
+    expect(() => convertCheckpoint(dir, join(work, 'out-corrupt'))).toThrow(/model\.safetensors: corrupt safetensors header/);
+    expect(existsSync(join(work, 'out-corrupt'))).toBe(false);
+    expect(leftovers()).toEqual([]);
+  });
+});
