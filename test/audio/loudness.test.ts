@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { loudness } from '../../src/audio/loudness.js';
+import { readAudio } from '../../src/audio/read.js';
 import { fixtureValue } from '../helpers/fixtures.js';
-import { fixtureChannels } from './pcm.js';
+import { haveTool } from '../helpers/tools.js';
+import { ffmpegIntegratedLoudness } from './ffmpeg.js';
+import { fixtureChannels, REPO_ROOT } from './pcm.js';
 
 interface LoudnessReference {
   float32: number;
@@ -38,5 +42,15 @@ describe('loudness (torchaudio 0.13 references)', () => {
   it('rejects mismatched channel lengths and more than five channels', () => {
     expect(() => loudness([new Float32Array(10), new Float32Array(11)], 32000)).toThrow(/same length/);
     expect(() => loudness(Array.from({ length: 6 }, () => new Float32Array(32000)), 32000)).toThrow(/at most 5/);
+  });
+});
+
+describe.skipIf(!haveTool('ffmpeg', 'reference loudness meter (ebur128)'))('loudness vs ffmpeg ebur128', () => {
+  it('bach.mp3, decoded by readAudio, within 0.2 LU of ffmpeg', async () => {
+    const path = join(REPO_ROOT, 'assets', 'bach.mp3');
+    const { channels, sampleRate } = await readAudio(path);
+    const ours = loudness(channels, sampleRate);
+    const reference = ffmpegIntegratedLoudness(path);
+    expect(Math.abs(ours - reference)).toBeLessThan(0.2);
   });
 });

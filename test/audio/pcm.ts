@@ -1,4 +1,8 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fixtureF32 } from '../helpers/fixtures.js';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Splits a (channels, time) float32 fixture into one Float32Array per channel. */
 export function fixtureChannels(name: string): Float32Array[] {
