@@ -156,13 +156,13 @@ export function initialDecoderInputIds(
  * Overwrites the forced cells of `sequence` (B*K, maxLength) with the mask's values, in place,
  * for steps [fromStep, toStep). Returns `sequence`.
  */
-export function applyDelayPatternMask(
-  sequence: Int32Array | number[],
+export function applyDelayPatternMask<T extends Int32Array | number[]>(
+  sequence: T,
   mask: ArrayLike<number>,
   shape: DelayPatternShape,
   fromStep: number = 0,
   toStep: number = shape.maxLength,
-): Int32Array | number[] {
+): T {
   const { rows } = checkShape(shape);
   const { maxLength } = shape;
   checkBuffer('sequence', sequence, rows * maxLength);
