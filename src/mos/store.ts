@@ -343,6 +343,17 @@ export class MosStore {
     });
   }
 
+  /** Trials of the rater's test not yet given to them. */
+  remainingFor(rater: RaterRow): number {
+    const r = this.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM trials t WHERE t.test_id = ?
+         AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.trial_id = t.id AND a.rater_id = ?)`,
+      )
+      .get(rater.testId, rater.id) as { n: number };
+    return r.n;
+  }
+
   /** The rater's assignments in order, with clips in the (seeded, per rater) order shown. */
   assignmentsOf(rater: RaterRow): AssignmentView[] {
     const test = this.testById(rater.testId);
@@ -419,6 +430,14 @@ export class MosStore {
     if (atMs - p.started_ms < minListenMs)
       throw new MosRuleError('the clip cannot have played to the end yet; listen to the whole clip');
     this.db.prepare('UPDATE plays SET ended_ms = ? WHERE assignment_id = ? AND clip_id = ?').run(atMs, assignmentId, clipId);
+  }
+
+  /** Clips of an assignment whose playback end was accepted (so a reloaded page can show them heard). */
+  heardClips(assignmentId: number): Set<number> {
+    const rows = this.db.prepare('SELECT clip_id FROM plays WHERE assignment_id = ? AND ended_ms IS NOT NULL').all(assignmentId) as {
+      clip_id: number;
+    }[];
+    return new Set(rows.map((r) => r.clip_id));
   }
 
   /** Stores the scores of one assignment atomically; every listed clip must have played to the end. */

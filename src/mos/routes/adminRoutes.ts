@@ -1,0 +1,109 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ADMIN_COOKIE, checkCsrf, setSessionCookie } from '../auth.js';
+import { MosAuthError } from '../errors.js';
+import { exportJson, ratingsCsv } from '../export.js';
+import { dashboardPage, loginPage, testPage } from '../pages/adminPages.js';
+import { buildReport } from '../stats.js';
+import type { RouteContext } from './context.js';
+
+const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+const testParams = {
+  type: 'object',
+  required: ['testId'],
+  additionalProperties: false,
+  properties: { testId: { type: 'integer', minimum: 1, maximum: 2 ** 31 } },
+} as const;
+const loginBody = {
+  type: 'object',
+  required: ['secret'],
+  additionalProperties: false,
+  properties: { secret: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
+const inviteBody = {
+  type: 'object',
+  required: ['csrf', 'count'],
+  additionalProperties: false,
+  properties: {
+    csrf: { type: 'string', maxLength: 64 },
+    count: { type: 'integer', minimum: 1, maximum: 500 },
+    label: { type: 'string', maxLength: 60, pattern: '^[\\p{L}\\p{N} _.:=+-]*$' },
+  },
+} as const;
+
+/** Admin pages: login, dashboard, per-test report, invitations, CSV/JSON export. */
+export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store, admin } = ctx;
+
+  /** The admin's CSRF token (null for bearer auth), or a 403 / login page. */
+  const requireAdmin = (req: FastifyRequest): string | null => {
+    const who = admin.identify(req);
+    if (!who) throw new MosAuthError('admin login required: open /admin and enter the admin secret');
+    return who.kind === 'cookie' ? who.csrf : null;
+  };
+  const html = (reply: FastifyReply, body: string) => reply.type('text/html; charset=utf-8').send(body);
+
+  app.get('/admin', { schema: { querystring: noQuery } }, async (req, reply) => {
+    if (!admin.identify(req)) return html(reply, loginPage());
+    const tests = store.listTests().map((test) => ({
+      test,
+      setName: store.listSets().find((s) => s.id === test.setId)?.name ?? '?',
+      ratings: store.countRatings(test.id),
+      raters: (store.db.prepare('SELECT COUNT(*) AS n FROM raters WHERE test_id = ?').get(test.id) as { n: number }).n,
+    }));
+    return html(reply, dashboardPage(tests, ctx.publicUrl));
+  });
+
+  app.post<{ Body: { secret: string } }>(
+    '/admin/login',
+    { schema: { body: loginBody, querystring: noQuery }, config: { rateLimit: { max: 10, timeWindow: '1 minute' } } },
+    async (req, reply) => {
+      if (!admin.secretMatches(req.body.secret)) return html(reply.code(403), loginPage('Wrong secret.'));
+      const s = admin.create();
+      setSessionCookie(reply, ADMIN_COOKIE, s.id, ctx.cookies);
+      return reply.redirect('/admin', 303);
+    },
+  );
+
+  app.post('/admin/logout', { schema: { querystring: noQuery } }, async (req, reply) => {
+    const who = admin.identify(req);
+    if (who?.kind === 'cookie') admin.end(who.id);
+    reply.clearCookie(ADMIN_COOKIE, { path: '/' });
+    return reply.redirect('/admin', 303);
+  });
+
+  app.get<{ Params: { testId: number } }>('/admin/tests/:testId', { schema: { params: testParams, querystring: noQuery } }, async (req, reply) => {
+    const csrf = requireAdmin(req);
+    const test = store.testById(req.params.testId);
+    return html(reply, testPage(test, buildReport(store.ratingsOf(test.id), test.scale), csrf));
+  });
+
+  app.post<{ Params: { testId: number }; Body: { csrf: string; count: number; label?: string } }>(
+    '/admin/tests/:testId/invites',
+    { schema: { params: testParams, body: inviteBody, querystring: noQuery } },
+    async (req, reply) => {
+      const csrf = requireAdmin(req);
+      if (csrf !== null) checkCsrf(csrf, req.body.csrf);
+      const test = store.testById(req.params.testId);
+      const links = store.transaction(() =>
+        Array.from({ length: req.body.count }, () => `${ctx.publicUrl}/i/${store.createRater(test.id, req.body.label || null).token}`),
+      );
+      return html(reply, testPage(test, buildReport(store.ratingsOf(test.id), test.scale), csrf, links));
+    },
+  );
+
+  app.get<{ Params: { testId: number } }>('/admin/tests/:testId/export.csv', { schema: { params: testParams, querystring: noQuery } }, async (req, reply) => {
+    requireAdmin(req);
+    const test = store.testById(req.params.testId);
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="mos-test-${test.id}.csv"`)
+      .send(ratingsCsv(store.ratingsOf(test.id)));
+  });
+
+  app.get<{ Params: { testId: number } }>('/admin/tests/:testId/export.json', { schema: { params: testParams, querystring: noQuery } }, async (req, reply) => {
+    requireAdmin(req);
+    const test = store.testById(req.params.testId);
+    const records = store.ratingsOf(test.id);
+    return reply.type('application/json; charset=utf-8').send(exportJson(test.name, records, buildReport(records, test.scale)));
+  });
+}

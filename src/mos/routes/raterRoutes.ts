@@ -1,0 +1,140 @@
+import type { FastifyInstance } from 'fastify';
+import { checkCsrf, currentRater, RATER_COOKIE, setSessionCookie, TOKEN_PATTERN } from '../auth.js';
+import { MosInputError, MosNotFoundError, MosRuleError } from '../errors.js';
+import { donePage, trialPage } from '../pages/trialPage.js';
+import { SCALE_INFO } from '../scales.js';
+import type { RouteContext } from './context.js';
+
+const CLIP_ID = '^[A-Za-z0-9_-]{16}$';
+
+const tokenParams = {
+  type: 'object',
+  required: ['token'],
+  additionalProperties: false,
+  properties: { token: { type: 'string', pattern: TOKEN_PATTERN } },
+} as const;
+
+const csrfForm = {
+  type: 'object',
+  required: ['csrf'],
+  additionalProperties: false,
+  properties: { csrf: { type: 'string', pattern: TOKEN_PATTERN } },
+} as const;
+
+const rateForm = {
+  type: 'object',
+  required: ['csrf', 'assignment'],
+  additionalProperties: false,
+  minProperties: 3,
+  maxProperties: 40,
+  properties: {
+    csrf: { type: 'string', pattern: TOKEN_PATTERN },
+    assignment: { type: 'integer', minimum: 1, maximum: 2 ** 31 },
+  },
+  // One score per clip on the page: s_<clip public id> = integer on the widest scale (0-100).
+  patternProperties: { '^s_[A-Za-z0-9_-]{16}$': { type: 'integer', minimum: 0, maximum: 100 } },
+} as const;
+
+const playBody = {
+  type: 'object',
+  required: ['assignment', 'clip', 'event'],
+  additionalProperties: false,
+  properties: {
+    assignment: { type: 'integer', minimum: 1, maximum: 2 ** 31 },
+    clip: { type: 'string', pattern: CLIP_ID },
+    event: { type: 'string', enum: ['start', 'ended'] },
+  },
+} as const;
+
+const csrfHeader = {
+  type: 'object',
+  required: ['x-csrf-token'],
+  properties: { 'x-csrf-token': { type: 'string', pattern: TOKEN_PATTERN } },
+} as const;
+
+const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+/** Rater pages: invitation and open links, the session page, play events, rating submission. */
+export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { store } = ctx;
+
+  // Invitation link: remember the token in an httpOnly cookie and drop it from the address bar.
+  app.get<{ Params: { token: string } }>('/i/:token', { schema: { params: tokenParams, querystring: noQuery } }, async (req, reply) => {
+    const rater = store.raterByToken(req.params.token);
+    if (!rater) throw new MosNotFoundError('this invitation link is not valid; ask the organiser for a new one');
+    setSessionCookie(reply, RATER_COOKIE, rater.token, ctx.cookies);
+    return reply.redirect('/session', 303);
+  });
+
+  // Open link: anyone with it becomes a new rater (once per browser: an existing session is reused).
+  app.get<{ Params: { token: string } }>('/open/:token', { schema: { params: tokenParams, querystring: noQuery } }, async (req, reply) => {
+    const test = store.testByOpenCode(req.params.token);
+    if (!test) throw new MosNotFoundError('this link is not valid (or the test is closed)');
+    const existing = req.cookies[RATER_COOKIE];
+    const known = typeof existing === 'string' ? store.raterByToken(existing) : undefined;
+    if (!known || known.testId !== test.id) {
+      const rater = store.createRater(test.id, 'open link');
+      setSessionCookie(reply, RATER_COOKIE, rater.token, ctx.cookies);
+    }
+    return reply.redirect('/session', 303);
+  });
+
+  // The next page to rate; resumes where the rater left off (state is all server-side).
+  app.get('/session', { schema: { querystring: noQuery } }, async (req, reply) => {
+    const rater = currentRater(store, req);
+    let list = store.assignmentsOf(rater);
+    if (list.length === 0) {
+      store.assignBatch(rater.id);
+      list = store.assignmentsOf(rater);
+    }
+    const index = list.findIndex((a) => !a.completed);
+    reply.type('text/html; charset=utf-8');
+    if (index < 0) return donePage(rater.csrf, store.remainingFor(rater) > 0, list.length);
+    const test = store.testById(rater.testId);
+    const assignment = list[index];
+    return trialPage({ scale: test.scale, assignment, index, total: list.length, csrf: rater.csrf, heard: store.heardClips(assignment.id) });
+  });
+
+  app.post<{ Body: { csrf: string } }>('/more', { schema: { body: csrfForm, querystring: noQuery } }, async (req, reply) => {
+    const rater = currentRater(store, req);
+    checkCsrf(rater.csrf, req.body.csrf);
+    store.assignBatch(rater.id);
+    return reply.redirect('/session', 303);
+  });
+
+  app.post<{ Body: { assignment: number; clip: string; event: 'start' | 'ended' } }>(
+    '/api/play',
+    { schema: { body: playBody, headers: csrfHeader, querystring: noQuery } },
+    async (req, reply) => {
+      const rater = currentRater(store, req);
+      checkCsrf(rater.csrf, req.headers['x-csrf-token']);
+      const a = store.assignmentsOf(rater).find((x) => x.id === req.body.assignment);
+      if (!a) throw new MosNotFoundError('no such page in your session');
+      const clip = [...a.clips, ...(a.reference ? [a.reference] : [])].find((c) => c.publicId === req.body.clip);
+      if (!clip) throw new MosNotFoundError('no such clip on this page');
+      if (a.completed) throw new MosRuleError('this page was already rated');
+      if (req.body.event === 'start') store.playStarted(a.id, clip.id, ctx.now());
+      else store.playEnded(a.id, clip.id, ctx.now(), clip.durationS * 1000 * ctx.minListenRatio);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Body: Record<string, string | number> }>('/rate', { schema: { body: rateForm, querystring: noQuery } }, async (req, reply) => {
+    const rater = currentRater(store, req);
+    checkCsrf(rater.csrf, req.body.csrf);
+    const a = store.assignmentsOf(rater).find((x) => x.id === Number(req.body.assignment));
+    if (!a) throw new MosNotFoundError('no such page in your session');
+    const info = SCALE_INFO[store.testById(rater.testId).scale];
+    const scores = new Map<number, number>();
+    for (const c of a.clips) {
+      const v = req.body[`s_${c.publicId}`];
+      if (typeof v !== 'number') throw new MosInputError('rate every sample on the page');
+      if (v < info.min || v > info.max || (info.integer && !Number.isInteger(v)))
+        throw new MosInputError(`scores on this test go from ${info.min} to ${info.max}`);
+      scores.set(c.id, v);
+    }
+    if (Object.keys(req.body).length !== a.clips.length + 2) throw new MosInputError('the form holds scores for clips not on this page');
+    store.saveRatings(a.id, scores);
+    return reply.redirect('/session', 303);
+  });
+}
