@@ -58,7 +58,7 @@ export class Client {
     let payload: string | undefined = opts.body;
     if (opts.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      payload = new URLSearchParams(Object.entries(opts.form).map(([k, v]) => [k, String(v)])).toString();
+      payload = new URLSearchParams(Object.entries(opts.form).map(([k, v]): [string, string] => [k, String(v)])).toString();
     } else if (opts.json !== undefined) {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(opts.json);
