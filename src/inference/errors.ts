@@ -1,0 +1,13 @@
+import { MusicgenError } from '../errors.js';
+
+/** A model folder lacks a file the model needs. */
+export class MissingModelFileError extends MusicgenError {}
+
+/** An ONNX graph whose inputs/outputs do not match config.json. */
+export class GraphMismatchError extends MusicgenError {}
+
+/** Bad input to generate(): empty prompt list, text for a folder without a tokenizer, … */
+export class GenerationInputError extends MusicgenError {}
+
+/** Generation stopped by an AbortSignal (between decoder steps). */
+export class AbortError extends MusicgenError {}

@@ -1,0 +1,112 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MissingModelFileError } from './errors.js';
+import { ModelConfigError, parseModelConfig, type MusicgenModelConfig } from './modelConfig.js';
+
+/** Precisions of the transformers.js / optimum file layout and their file-name suffixes. */
+export const MODEL_DTYPE_SUFFIX = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  bnb4: '_bnb4',
+  q4f16: '_q4f16',
+} as const;
+export type ModelDtype = keyof typeof MODEL_DTYPE_SUFFIX;
+
+export interface GenerationConfigFile {
+  guidanceScale?: number;
+  doSample?: boolean;
+  padTokenId?: number;
+  decoderStartTokenId?: number;
+}
+
+/** Where each graph and metadata file of a model folder is (DESIGN.md §2). */
+export interface ModelFiles {
+  dir: string;
+  dtype: ModelDtype;
+  config: MusicgenModelConfig;
+  generationConfig: GenerationConfigFile;
+  textEncoder: string;
+  decoder: string;
+  encodecDecode: string;
+  /** Ours, optional: continuation needs it. */
+  encodecEncode: string | null;
+  /** tokenizer.json + tokenizer_config.json, when the folder has both. */
+  tokenizer: { json: string; config: string } | null;
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ModelConfigError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** `<stem>{S}.onnx` in the requested precision, else float32 for graphs we never quantise. */
+function graphFile(onnxDir: string, stem: string, dtype: ModelDtype, fallbackToFp32: boolean): string | null {
+  const wanted = join(onnxDir, `${stem}${MODEL_DTYPE_SUFFIX[dtype]}.onnx`);
+  if (existsSync(wanted)) return wanted;
+  const fp32 = join(onnxDir, `${stem}.onnx`);
+  if (fallbackToFp32 && existsSync(fp32)) return fp32;
+  return null;
+}
+
+function available(onnxDir: string, stem: string): string {
+  if (!existsSync(onnxDir)) return 'none';
+  const found = readdirSync(onnxDir).filter((f) => f.startsWith(stem) && f.endsWith('.onnx'));
+  return found.length ? found.join(', ') : 'none';
+}
+
+/**
+ * Finds the files of a model folder for one precision. The decoder must exist in that precision;
+ * the text encoder and EnCodec fall back to float32 (they run once per generation).
+ */
+export function locateModelFiles(dir: string, dtype: string = 'fp32'): ModelFiles {
+  const root = resolve(dir);
+  if (!(dtype in MODEL_DTYPE_SUFFIX)) {
+    throw new MissingModelFileError(`unknown dtype "${dtype}"; choose one of ${Object.keys(MODEL_DTYPE_SUFFIX).join(', ')}`);
+  }
+  const d = dtype as ModelDtype;
+  if (!existsSync(root)) throw new MissingModelFileError(`model folder ${root} does not exist`);
+  const configPath = join(root, 'config.json');
+  if (!existsSync(configPath)) {
+    throw new MissingModelFileError(`${root} has no config.json; is it a MusicGen ONNX model folder (e.g. Xenova/musicgen-small)?`);
+  }
+  const config = parseModelConfig(readJson(configPath), configPath);
+  const genPath = join(root, 'generation_config.json');
+  const generationConfig: GenerationConfigFile = {};
+  if (existsSync(genPath)) {
+    const g = readJson(genPath) as Record<string, unknown>;
+    if (typeof g.guidance_scale === 'number') generationConfig.guidanceScale = g.guidance_scale;
+    if (typeof g.do_sample === 'boolean') generationConfig.doSample = g.do_sample;
+    if (typeof g.pad_token_id === 'number') generationConfig.padTokenId = g.pad_token_id;
+    if (typeof g.decoder_start_token_id === 'number') generationConfig.decoderStartTokenId = g.decoder_start_token_id;
+  }
+  const onnxDir = join(root, 'onnx');
+  const need = (stem: string, fallback: boolean): string => {
+    const f = graphFile(onnxDir, stem, d, fallback);
+    if (!f) {
+      throw new MissingModelFileError(
+        `${root}: missing onnx/${stem}${MODEL_DTYPE_SUFFIX[d]}.onnx (dtype ${d}); files present: ${available(onnxDir, stem)}`,
+      );
+    }
+    return f;
+  };
+  const tokJson = join(root, 'tokenizer.json');
+  const tokConfig = join(root, 'tokenizer_config.json');
+  return {
+    dir: root,
+    dtype: d,
+    config,
+    generationConfig,
+    textEncoder: need('text_encoder', true),
+    decoder: need('decoder_model_merged', false),
+    encodecDecode: need('encodec_decode', true),
+    encodecEncode: graphFile(onnxDir, 'encodec_encode', d, true),
+    tokenizer: existsSync(tokJson) && existsSync(tokConfig) ? { json: tokJson, config: tokConfig } : null,
+  };
+}

@@ -1,0 +1,75 @@
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { GraphMismatchError } from './errors.js';
+import type { MusicgenModelConfig } from './modelConfig.js';
+
+export interface SessionOptions {
+  /** Intra-op threads; onnxruntime-node otherwise stays on one thread here (~1.7x slower). */
+  threads?: number;
+}
+
+export async function createSession(path: string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+  const threads = opts.threads ?? Math.max(1, availableParallelism());
+  return ort.InferenceSession.create(path, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionProviders: ['cpu'],
+  });
+}
+
+function expectNames(file: string, kind: 'input' | 'output', actual: readonly string[], expected: string[], why: string): void {
+  const have = new Set(actual);
+  const missing = expected.filter((n) => !have.has(n));
+  if (missing.length) {
+    throw new GraphMismatchError(
+      `${basename(file)}: graph ${kind}s lack ${missing.slice(0, 4).map((m) => `"${m}"`).join(', ')}${missing.length > 4 ? ` (+${missing.length - 4} more)` : ''}; ${why}`,
+    );
+  }
+}
+
+/** Inputs and outputs the decoder must have for this config (DESIGN.md §2, docs/MODEL_FORMAT.md). */
+export function checkDecoderGraph(file: string, session: ort.InferenceSession, config: MusicgenModelConfig): void {
+  const layers = config.decoder.numLayers;
+  const melody = config.melody !== null;
+  const inputs = ['input_ids', 'encoder_hidden_states', 'encoder_attention_mask', 'use_cache_branch'];
+  if (melody) inputs.push('input_features');
+  const outputs = ['logits'];
+  for (let i = 0; i < layers; i++) {
+    for (const kv of ['key', 'value']) {
+      inputs.push(`past_key_values.${i}.decoder.${kv}`);
+      outputs.push(`present.${i}.decoder.${kv}`);
+      if (!melody) {
+        inputs.push(`past_key_values.${i}.encoder.${kv}`);
+        outputs.push(`present.${i}.encoder.${kv}`);
+      }
+    }
+  }
+  const why = `config.json says decoder.num_hidden_layers = ${layers}${melody ? ' (musicgen_melody: input_features, no cross-attention cache)' : ''}`;
+  expectNames(file, 'input', session.inputNames, inputs, why);
+  expectNames(file, 'output', session.outputNames, outputs, why);
+  const extra = session.inputNames.find((n) => n.startsWith(`past_key_values.${layers}.`));
+  if (extra) throw new GraphMismatchError(`${basename(file)}: graph has cache input "${extra}" beyond ${why}`);
+  if (!melody && session.inputNames.includes('input_features')) {
+    throw new GraphMismatchError(`${basename(file)}: graph takes input_features (a melody decoder) but config.json model_type is "musicgen"`);
+  }
+}
+
+export function checkTextEncoderGraph(file: string, session: ort.InferenceSession): void {
+  const why = 'expected the T5 encoder of transformers.js (input_ids, attention_mask -> last_hidden_state)';
+  expectNames(file, 'input', session.inputNames, ['input_ids', 'attention_mask'], why);
+  expectNames(file, 'output', session.outputNames, ['last_hidden_state'], why);
+}
+
+export function checkEncodecDecodeGraph(file: string, session: ort.InferenceSession): void {
+  const why = 'expected EnCodec decode (audio_codes -> audio_values)';
+  expectNames(file, 'input', session.inputNames, ['audio_codes'], why);
+  expectNames(file, 'output', session.outputNames, ['audio_values'], why);
+}
+
+export function checkEncodecEncodeGraph(file: string, session: ort.InferenceSession): void {
+  const why = 'expected EnCodec encode (input_values -> audio_codes)';
+  expectNames(file, 'input', session.inputNames, ['input_values'], why);
+  expectNames(file, 'output', session.outputNames, ['audio_codes'], why);
+}
