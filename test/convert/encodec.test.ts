@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildEncodecDecodeGraph } from '../../src/convert/encodec/decodeGraph.js';
 import { buildEncodecEncodeGraph } from '../../src/convert/encodec/encodeGraph.js';
+import { encodecConvTranspose1d } from '../../src/convert/encodec/conv.js';
+import { conv1dPadding, padConv1dInput } from '../../src/convert/encodec/padding.js';
 import { MissingTensorError } from '../../src/convert/errors.js';
+import { attr, OnnxGraph } from '../../src/convert/graph.js';
 import { openCheckpointWeights } from '../../src/convert/safetensors.js';
 import { serializeModel } from '../../src/convert/serialize.js';
 import { CheckedWeights, type Tensor, type WeightSource } from '../../src/convert/weights.js';
@@ -140,6 +143,121 @@ describe('EnCodec graphs: shapes and errors', () => {
       const weights = new CheckedWeights(hideOne(hidden));
       expect(() => build(config.audioEncoder, weights, 4)).toThrow(MissingTensorError);
       expect(() => build(config.audioEncoder, weights, 4)).toThrow(hidden);
+    }
+  });
+});
+
+/**
+ * HF EncodecConv1d's time padding, transcribed literally (non-causal): _get_extra_padding_for_conv1d
+ * and _pad1d's reflect with the small-input zero fallback, for one channel.
+ */
+function hfPad(x: number[], kernel: number, stride: number): number[] {
+  const total = kernel - stride;
+  const nFrames = (x.length - kernel + total) / stride + 1;
+  const extra = (Math.ceil(nFrames) - 1) * stride + kernel - total - x.length;
+  const right = Math.floor(total / 2) + extra;
+  const left = total - Math.floor(total / 2);
+  const maxPad = Math.max(left, right);
+  const zeros = x.length <= maxPad ? maxPad - x.length + 1 : 0;
+  const y = [...x, ...new Array<number>(zeros).fill(0)];
+  const reflected = [
+    ...Array.from({ length: left }, (_, i) => y[left - i]),
+    ...y,
+    ...Array.from({ length: right }, (_, i) => y[y.length - 2 - i]),
+  ];
+  return reflected.slice(0, reflected.length - zeros);
+}
+
+describe('EnCodec conv padding', () => {
+  it.each([
+    [7, 1],
+    [3, 1],
+    [16, 8],
+    [10, 5],
+    [8, 4],
+  ])('matches HF reflect padding (kernel %i, stride %i) for every short length', async (kernel, stride) => {
+    const g = new OnnxGraph('pad');
+    const x = g.input('x', 'float32', [1, 2, 'time']);
+    const padding = conv1dPadding(kernel, stride, false, 'reflect');
+    g.output(padConv1dInput(g, x, 2, padding, 1), 'y', 'float32', [1, 2, 'padded']);
+    const session = await ort.InferenceSession.create(serializeModel(g, 'pad.onnx').model);
+    for (let length = 1; length <= 20; length++) {
+      const rows = [0, 1].map((c) => Array.from({ length }, (_, i) => 100 * c + i + 1));
+      const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(rows.flat()), [1, 2, length]) });
+      const expected = rows.map((r) => hfPad(r, kernel, stride));
+      expect(out.y.dims).toEqual([1, 2, expected[0].length]);
+      expect(Array.from(out.y.data as Float32Array)).toEqual(expected.flat());
+    }
+  });
+});
+
+describe('EnCodec weight-norm key spellings', () => {
+  it('decodes the same from parametrizations.weight.original0/1 keys (PyTorch >= 2.1)', async () => {
+    const config = loadConfig('musicgen-tiny');
+    const inner = openCheckpointWeights(fixtureCheckpointDir('musicgen-tiny'));
+    const legacy = (name: string): string =>
+      name.replace(/\.parametrizations\.weight\.original0$/, '.weight_g').replace(/\.parametrizations\.weight\.original1$/, '.weight_v');
+    const renamed: WeightSource = {
+      origin: 'renamed',
+      has: (name: string) => !/\.weight_[gv]$/.test(name) && inner.has(legacy(name)),
+      read: (name: string, shape: number[]): Tensor => inner.read(legacy(name), shape),
+    };
+    const graph = buildEncodecDecodeGraph(config.audioEncoder, new CheckedWeights(renamed), 4);
+    const session = await ort.InferenceSession.create(serializeModel(graph, 'encodec_decode.onnx').model);
+    const codes = fixtureI64('musicgen-tiny', 'encodec.decode.codes');
+    const ref = fixtureF32('musicgen-tiny', 'encodec.decode.audio_values');
+    const out = await decode({ decode: session, encode: session }, codesTensor(codes.data, codes.shape));
+    expect(relL2(out.data as Float32Array, ref.data)).toBeLessThan(1e-4);
+  });
+});
+
+describe('EnCodec transposed conv', () => {
+  it.each([
+    [8, 4, false, 1],
+    [10, 5, false, 1],
+    [16, 8, false, 1],
+    [7, 3, false, 1],
+    [5, 5, false, 1],
+    [10, 4, true, 1],
+    [10, 4, true, 0.5],
+  ])('polyphase Conv equals ConvTranspose + HF trim (kernel %i, stride %i, causal %s, trim %f)', async (kernel, stride, causal, trim) => {
+    const [cin, cout] = [3, 2];
+    const config = { ...loadConfig('musicgen-tiny').audioEncoder, useCausalConv: causal, trimRightRatio: trim };
+    // Deterministic weights; g = ||v|| makes the folded weight equal v, so the reference can use v.
+    const v = Float32Array.from({ length: cin * cout * kernel }, (_, i) => Math.sin(i * 1.3 + 0.2));
+    const gNorm = Float32Array.from({ length: cin }, (_, i) => Math.hypot(...v.subarray(i * cout * kernel, (i + 1) * cout * kernel)));
+    const bias = Float32Array.from({ length: cout }, (_, i) => 0.1 * (i + 1));
+    const tensors: Record<string, Tensor> = {
+      't.conv.weight_v': { data: v, shape: [cin, cout, kernel] },
+      't.conv.weight_g': { data: gNorm, shape: [cin, 1, 1] },
+      't.conv.bias': { data: bias, shape: [cout] },
+    };
+    const source: WeightSource = { origin: 'synthetic', has: (n) => n in tensors, read: (n) => tensors[n] };
+
+    const g = new OnnxGraph('convtr');
+    const x = g.input('x', 'float32', [1, cin, 'time']);
+    const ours = encodecConvTranspose1d(g, new CheckedWeights(source), config, { value: x, channels: cin, minLength: 1 }, {
+      prefix: 't',
+      outChannels: cout,
+      kernelSize: kernel,
+      stride,
+    });
+    const total = kernel - stride;
+    const right = causal ? Math.ceil(total * trim) : Math.floor(total / 2);
+    const reference = g.node('ConvTranspose', [x, g.constF32(v, [cin, cout, kernel]), g.constF32(bias)], {
+      kernel_shape: attr.ints([kernel]),
+      strides: attr.ints([stride]),
+      pads: attr.ints([total - right, right]),
+    });
+    g.output(ours.value, 'ours', 'float32', [1, cout, 'samples']);
+    g.output(reference, 'reference', 'float32', [1, cout, 'samples']);
+    const session = await ort.InferenceSession.create(serializeModel(g, 'convtr.onnx').model);
+    for (const length of [1, 2, 5, 9]) {
+      const input = Float32Array.from({ length: cin * length }, (_, i) => Math.cos(i * 0.7));
+      const out = await session.run({ x: new ort.Tensor('float32', input, [1, cin, length]) });
+      expect(out.ours.dims).toEqual([1, cout, length * stride]);
+      expect(out.ours.dims).toEqual(out.reference.dims);
+      expect(relL2(out.ours.data as Float32Array, out.reference.data as Float32Array)).toBeLessThan(1e-6);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { attr, type OnnxGraph } from '../graph.js';
+import { attr, type Dim, type OnnxGraph } from '../graph.js';
 import { ConversionError } from '../errors.js';
 
 /** The padding modes HF's EncodecConv1d passes to torch.nn.functional.pad, as ONNX Pad modes. */
@@ -45,6 +45,16 @@ export function maxPad(p: ConvPadding): number {
 }
 
 /**
+ * Declares a value computed inside an If branch as the branch output directly. OnnxGraph.output
+ * adds an Identity (needed when the value is an outer-scope name or an initializer); here the
+ * value is always a fresh node output, and skipping the Identity saves a full copy of the padded
+ * activation on every call.
+ */
+function branchOutput(branch: OnnxGraph, value: string, dims: Dim[]): void {
+  branch.outputs.push({ name: value, type: 'float32', dims });
+}
+
+/**
  * Pads x [B, C, T] on the time axis exactly like HF EncodecConv1d.forward + _pad1d:
  * - extra right padding ceil(T / stride) * stride - T, so a strided conv sees a whole number of
  *   frames and its output has ceil(T / stride) steps (HF's _get_extra_padding_for_conv1d);
@@ -75,7 +85,7 @@ export function padConv1dInput(g: OnnxGraph, x: string, channels: number, p: Con
 
   const elseG = g.subgraph('pad_reflect');
   const dims = ['batch_size', channels, g.fresh('padded_time')];
-  elseG.output(plain(elseG), g.fresh('padded'), 'float32', dims);
+  branchOutput(elseG, plain(elseG), dims);
 
   const thenG = g.subgraph('pad_reflect_short');
   const zeros = thenG.sub(thenG.add(biggest, thenG.constI64([1])), length); // max_pad - T + 1
@@ -84,7 +94,7 @@ export function padConv1dInput(g: OnnxGraph, x: string, channels: number, p: Con
   const reflected = thenG.node('Pad', [widened, pads], { mode: attr.string('reflect') });
   const end = thenG.sub(thenG.shape(reflected, 2, 3), zeros);
   const cut = thenG.slice(reflected, thenG.constI64([0]), end, [2]);
-  thenG.output(cut, g.fresh('padded'), 'float32', dims);
+  branchOutput(thenG, cut, dims);
 
   return g.node('If', [cond], { then_branch: attr.graph(thenG), else_branch: attr.graph(elseG) });
 }
