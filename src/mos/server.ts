@@ -97,7 +97,10 @@ export async function buildMosServer(opts: MosServerOptions): Promise<FastifyIns
     admin: new AdminSessions(opts.adminSecret),
     cookies: { secure: opts.secureCookies ?? false },
     minListenRatio: opts.minListenRatio ?? 0.9,
-    publicUrl: opts.publicUrl.replace(/\/+$/, ''),
+    // Read on use: `startMosServer` learns the bound port only after listen.
+    get publicUrl() {
+      return opts.publicUrl.replace(/\/+$/, '');
+    },
     now: opts.now ?? Date.now,
   };
   staticRoutes(app);
