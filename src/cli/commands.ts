@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { register as registerConvert } from './convert.js';
+import { register as registerDemo } from './demo.js';
+import { register as registerGenerate } from './generate.js';
 import { register as registerSynth } from './synth.js';
 
 /**
@@ -7,6 +9,8 @@ import { register as registerSynth } from './synth.js';
  * different commands does not collide.
  */
 export function registerCommands(program: Command): void {
+  registerGenerate(program);
+  registerDemo(program);
   registerConvert(program);
   registerSynth(program);
 }

@@ -195,6 +195,15 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: M
 /** Seeded random model of a preset's architecture (tests, speed and memory studies). */
 export function synthesizeModel(preset: string, outDir: string, opts: ModelFolderOptions & { seed?: number } = {}): ModelFolderResult {
   const seed = opts.seed ?? 0;
-  const rawConfig = presetConfig(preset, seed);
-  return writeModelFolder({ rawConfig, weights: new RandomWeights(seed, `random preset ${preset} (seed ${seed})`), sourceDir: null }, outDir, opts);
+  return synthesizeFromConfig(presetConfig(preset, seed), outDir, opts);
+}
+
+/** Seeded random weights for any MusicGen config.json object (e.g. a preset with other sizes). */
+export function synthesizeFromConfig(
+  rawConfig: Record<string, unknown>,
+  outDir: string,
+  opts: ModelFolderOptions & { seed?: number } = {},
+): ModelFolderResult {
+  const seed = opts.seed ?? 0;
+  return writeModelFolder({ rawConfig, weights: new RandomWeights(seed, `random weights (seed ${seed})`), sourceDir: null }, outDir, opts);
 }

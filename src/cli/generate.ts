@@ -1,0 +1,168 @@
+import { accessSync, constants, mkdirSync, existsSync, statSync } from 'node:fs';
+import { writeFile, rename } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { writeAudio } from '../audio/write.js';
+import type { NormalizeStrategy } from '../audio/normalize.js';
+import { MusicgenError } from '../errors.js';
+import type { GenerationParams } from '../inference/generationParams.js';
+import { MusicGen, type GenerationResult } from '../inference/musicgen.js';
+import { ensureDefaultModel } from './defaultModel.js';
+import { ProgressBar } from './progressBar.js';
+
+export class OutputPathError extends MusicgenError {}
+
+export interface GenerateCliOptions {
+  model?: string;
+  dtype?: string;
+  threads?: string;
+  duration?: string;
+  frames?: string;
+  greedy?: boolean;
+  topK?: string;
+  topP?: string;
+  temperature?: string;
+  cfg?: string;
+  twoStepCfg?: boolean;
+  seed?: string;
+  out: string;
+  strategy: string;
+  quiet?: boolean;
+}
+
+/** A number from a flag, with the flag's name in the error. */
+function numberFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new MusicgenError(`${name} must be a number (got "${value}")`);
+  return n;
+}
+
+export function paramsFromFlags(o: GenerateCliOptions): Partial<GenerationParams> {
+  const p: Partial<GenerationParams> = {
+    topK: numberFlag('--top-k', o.topK),
+    topP: numberFlag('--top-p', o.topP),
+    temperature: numberFlag('--temperature', o.temperature),
+    cfgCoef: numberFlag('--cfg', o.cfg),
+    duration: numberFlag('--duration', o.duration),
+    frames: numberFlag('--frames', o.frames),
+    seed: numberFlag('--seed', o.seed),
+  };
+  if (o.greedy) p.useSampling = false;
+  if (o.twoStepCfg) p.twoStepCfg = true;
+  return p;
+}
+
+/** Checks the output folder can be written before any model work starts. */
+export function prepareOutputDir(out: string): string {
+  const dir = resolve(out);
+  try {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new OutputPathError(`output path ${dir} exists and is not a folder`);
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    if (e instanceof OutputPathError) throw e;
+    throw new OutputPathError(`cannot write to output folder ${dir}: ${(e as Error).message}; choose another --out`);
+  }
+  return dir;
+}
+
+export function slug(text: string): string {
+  const s = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48);
+  return s || 'sample';
+}
+
+/** Writes one wav + JSON sidecar per item; returns the wav paths. */
+export async function writeResults(
+  dir: string,
+  prompts: string[],
+  result: GenerationResult,
+  meta: { model: string; dtype: string; strategy: string },
+): Promise<string[]> {
+  const paths: string[] = [];
+  for (let i = 0; i < result.audio.length; i++) {
+    const stem = `${String(i).padStart(2, '0')}-${slug(prompts[i] ?? 'unconditional')}`;
+    const wav = join(dir, `${stem}.wav`);
+    await writeAudio(wav, result.audio[i], result.sampleRate, {
+      strategy: meta.strategy as NormalizeStrategy,
+      loudnessCompressor: meta.strategy === 'loudness',
+    });
+    const sidecar = {
+      prompt: prompts[i] ?? null,
+      model: meta.model,
+      dtype: meta.dtype,
+      sampleRate: result.sampleRate,
+      frames: result.frames,
+      durationSeconds: result.audio[i][0].length / result.sampleRate,
+      params: result.params,
+      item: i,
+      normalization: meta.strategy,
+      timings: result.timings,
+      codes: result.codes[i].map((row) => Array.from(row)),
+      file: basename(wav),
+    };
+    const json = join(dir, `${stem}.json`);
+    await writeFile(`${json}.tmp`, `${JSON.stringify(sidecar, null, 2)}\n`);
+    await rename(`${json}.tmp`, json);
+    paths.push(wav);
+  }
+  return paths;
+}
+
+/** Loads the model, generates with a progress bar, writes the files. Ctrl-C aborts cleanly. */
+export async function runGenerate(prompts: string[], o: GenerateCliOptions): Promise<string[]> {
+  if (prompts.length === 0) throw new MusicgenError('give at least one prompt, e.g. musicgen generate "lofi hip hop with piano"');
+  const params = paramsFromFlags(o);
+  const dir = prepareOutputDir(o.out);
+  const log = (m: string): void => {
+    if (!o.quiet) process.stderr.write(m);
+  };
+  const modelDir = o.model ?? ensureDefaultModel(log);
+  const threads = numberFlag('--threads', o.threads);
+  const mg = await MusicGen.load(modelDir, { dtype: o.dtype, threads });
+  mg.setGenerationParams(params);
+  const bar = o.quiet ? null : new ProgressBar('generate');
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await mg.generate(prompts, {
+      signal: controller.signal,
+      progress: (done, total) => bar?.update(done, total, 'steps'),
+    });
+    bar?.finish();
+    return await writeResults(dir, prompts, result, { model: modelDir, dtype: o.dtype ?? 'fp32', strategy: o.strategy });
+  } finally {
+    process.off('SIGINT', onSigint);
+    await mg.dispose();
+  }
+}
+
+export function addGenerationFlags(cmd: Command): Command {
+  return cmd
+    .option('--model <dir>', 'ONNX model folder (default: the embedded tiny random model)')
+    .option('--dtype <dtype>', 'decoder precision: fp32, q8, … (file suffix)', 'fp32')
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)')
+    .option('--duration <seconds>', 'length of each sample (AudioCraft default 15)')
+    .option('--frames <n>', 'length in frames (50 per second); overrides --duration')
+    .option('--greedy', 'argmax decoding instead of sampling')
+    .option('--top-k <k>', 'top-k sampling (default 250; 0 disables)')
+    .option('--top-p <p>', 'top-p sampling (default 0 = off; overrides top-k when > 0)')
+    .option('--temperature <t>', 'softmax temperature (default 1)')
+    .option('--cfg <coef>', 'classifier-free guidance coefficient (default 3)')
+    .option('--two-step-cfg', 'run the conditional and null batches as two forwards')
+    .option('--seed <n>', 'random seed (same seed, model and inputs -> same tokens)')
+    .option('--out <dir>', 'output folder', 'out')
+    .option('--strategy <name>', 'normalisation: loudness (-14 LUFS + compressor), peak, rms, clip, none', 'loudness')
+    .option('--quiet', 'no progress output');
+}
+
+/** `musicgen generate "<prompt>" [...]`. */
+export function register(program: Command): void {
+  addGenerationFlags(
+    program.command('generate').description('generate music from text descriptions (one wav + JSON sidecar per prompt)').argument('<prompts...>', 'text descriptions'),
+  ).action(async (prompts: string[], o: GenerateCliOptions) => {
+    const paths = await runGenerate(prompts, o);
+    for (const p of paths) process.stdout.write(`${p}\n`);
+  });
+}
