@@ -99,6 +99,32 @@ describe.each(MODELS)('EnCodec graphs of %s', (model) => {
   });
 });
 
+/** Codebooks c, c + step, ... of codes [1, B, K, F] as a [1, B, K / step, F] tensor. */
+function everyOther(codes: { data: number[]; shape: number[] }, first: number, step: number): ort.Tensor {
+  const [, b, k, f] = codes.shape;
+  const kept: number[] = [];
+  for (let i = 0; i < b; i++) for (let q = first; q < k; q += step) kept.push(...codes.data.slice((i * k + q) * f, (i * k + q + 1) * f));
+  return codesTensor(kept, [1, b, k / step, f]);
+}
+
+describe.each(MODELS)('EnCodec decode of %s generate() codes (batch 2)', (model) => {
+  it('reproduces gen_cfg3.audio_values', async () => {
+    const s = await sessions(model);
+    const codes = fixtureI64(model, 'gen_cfg3.codes');
+    const ref = fixtureF32(model, 'gen_cfg3.audio_values');
+    const channels = loadConfig(model).decoder.audioChannels;
+    // Stereo interleaves codebooks L0 R0 L1 R1 ...; each channel goes through the mono EnCodec.
+    const perChannel = await Promise.all(Array.from({ length: channels }, (_, c) => decode(s, everyOther(codes, c, channels))));
+    const [batch, , samples] = ref.shape;
+    const got = new Float32Array(batch * channels * samples);
+    perChannel.forEach((t, c) => {
+      expect(t.dims).toEqual([batch, 1, samples]);
+      for (let b = 0; b < batch; b++) got.set((t.data as Float32Array).subarray(b * samples, (b + 1) * samples), (b * channels + c) * samples);
+    });
+    expect(relL2(got, ref.data)).toBeLessThan(1e-4);
+  });
+});
+
 describe('EnCodec graphs: shapes and errors', () => {
   it('encodes the 0.5 s continuation prompt (batch 2) to the HF prompt codes', async () => {
     const s = await sessions('musicgen-tiny');
@@ -110,6 +136,15 @@ describe('EnCodec graphs: shapes and errors', () => {
     const out = await encode(s, twice, [2, 1, prompt.data.length]);
     expect(out.dims).toEqual(ref.shape);
     expect(asNumbers(out)).toEqual(ref.data);
+  });
+
+  it('decodes the 42-frame continuation codes (prompt + generated) to cont_cfg3.audio_values', async () => {
+    const s = await sessions('musicgen-tiny');
+    const codes = fixtureI64('musicgen-tiny', 'cont_cfg3.codes');
+    const ref = fixtureF32('musicgen-tiny', 'cont_cfg3.audio_values');
+    const out = await decode(s, codesTensor(codes.data, codes.shape));
+    expect(out.dims).toEqual(ref.shape);
+    expect(relL2(out.data as Float32Array, ref.data)).toBeLessThan(1e-4);
   });
 
   it('runs on any length, including inputs shorter than the reflect padding', async () => {

@@ -46,9 +46,9 @@ export function maxPad(p: ConvPadding): number {
 
 /**
  * Declares a value computed inside an If branch as the branch output directly. OnnxGraph.output
- * adds an Identity (needed when the value is an outer-scope name or an initializer); here the
- * value is always a fresh node output, and skipping the Identity saves a full copy of the padded
- * activation on every call.
+ * adds an Identity, which is needed when the value is an outer-scope name or an initializer; here
+ * it is always a node output of the branch itself, so the padded activation (the largest tensors
+ * of the graph) needs no extra node.
  */
 function branchOutput(branch: OnnxGraph, value: string, dims: Dim[]): void {
   branch.outputs.push({ name: value, type: 'float32', dims });
