@@ -1,0 +1,157 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importManifest } from '../../src/mos/importSet.js';
+import { startMosServer, type RunningMosServer } from '../../src/mos/serve.js';
+import { MosStore } from '../../src/mos/store.js';
+import { haveTool } from '../helpers/tools.js';
+import { writeTone } from './audioFixture.js';
+import { tempDir } from './storeFixture.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SECRET = 'browser-test-admin-secret-42';
+const PLAYBACK_RATE = 8;
+
+/** Share of pixels that differ from the most common colour, and the grey-level variance, computed in a blank page. */
+async function pixelStats(ctx: BrowserContext, png: Buffer): Promise<{ variance: number; nonBackground: number }> {
+  const blank = await ctx.newPage();
+  try {
+    // Browser-side code as a string: the project compiles without DOM types.
+    const src = `data:image/png;base64,${png.toString('base64')}`;
+    return (await blank.evaluate(`(async () => {
+      const img = new Image();
+      img.src = ${JSON.stringify(src)};
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width;
+      c.height = img.height;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      let s = 0, s2 = 0;
+      const counts = new Map();
+      const n = d.length / 4;
+      for (let i = 0; i < d.length; i += 4) {
+        const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+        s += y;
+        s2 += y * y;
+        const key = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+        counts.set(key, (counts.get(key) || 0) + 1);
+      }
+      const top = Math.max(...counts.values());
+      return { variance: s2 / n - (s / n) ** 2, nonBackground: 1 - top / n };
+    })()`)) as { variance: number; nonBackground: number };
+  } finally {
+    await blank.close();
+  }
+}
+
+/** Plays every rated clip on the page at a fast rate and waits until the server accepted each as heard. */
+async function playAll(page: Page): Promise<void> {
+  const rated = await page.locator('audio[data-rated="1"]').count();
+  await page.evaluate(`for (const a of document.querySelectorAll('audio')) {
+    a.playbackRate = ${PLAYBACK_RATE};
+    if (a.dataset.rated === '1' && a.dataset.heard !== '1') a.play();
+  }`);
+  // (polled from Node: the page's CSP rightly forbids waitForFunction's string evaluation)
+  await expect.poll(() => page.locator('.clip.done').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(rated);
+}
+
+describe.skipIf(!haveTool(CHROMIUM, 'MOS pages are checked in a real browser'))('MOS server in a real browser', () => {
+  let server: RunningMosServer;
+  let ctx: BrowserContext;
+  let userDataDir: string;
+  let inviteUrl: string;
+  let testId: number;
+  const shots = join(tempDir('mos-shots-'));
+
+  beforeAll(async () => {
+    const dir = tempDir();
+    const items = [];
+    for (let i = 0; i < 3; i++)
+      for (const system of ['A', 'B']) {
+        writeTone(join(dir, system, `p${i}.wav`), { sampleRate: 32000, seconds: 1, freqs: [300 + 100 * i], amp: system === 'A' ? 0.1 : 0.2 });
+        items.push({ id: `p${i}`, system, prompt: `prompt ${i}`, audio: `${system}/p${i}.wav` });
+      }
+    writeFileSync(join(dir, 'm.json'), JSON.stringify({ name: 'browser', items }));
+    const db = join(dir, 'mos.db');
+    const store = MosStore.open(db);
+    await importManifest(store, join(dir, 'm.json'), { cacheDir: join(dir, 'cache'), seed: 2 });
+    const test = store.createTest({ setName: 'browser', name: 'browser-acr', scale: 'acr', trialsPerRater: 3, trapsPerRater: 1 });
+    testId = test.id;
+    const rater = store.createRater(test.id, 'browser');
+    store.close();
+    // The clip must take at least 0.1 of its duration: 1/8 at 8x playback passes, a skip does not.
+    server = await startMosServer({ db, port: 0, host: '127.0.0.1', minListenRatio: 0.1, env: { MUSICGEN_MOS_ADMIN_SECRET: SECRET }, log: () => undefined });
+    inviteUrl = `${server.url}/i/${rater.token}`;
+    userDataDir = mkdtempSync(join(tmpdir(), 'mos-chromium-'));
+    ctx = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+      viewport: { width: 900, height: 900 },
+    });
+  });
+
+  afterAll(async () => {
+    await ctx?.close();
+    await server?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('a rater plays each clip to the end, rates, resumes after a reload; the admin page shows the ratings', async () => {
+    const page = await ctx.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(inviteUrl);
+    expect(new URL(page.url()).pathname).toBe('/session'); // token gone from the address bar
+    const submit = page.locator('button[type=submit]');
+    for (let k = 1; k <= 4; k++) {
+      await expect.poll(() => page.locator('.progress').textContent()).toBe(`Page ${k} of 4`);
+      expect(await submit.isDisabled()).toBe(true);
+      await playAll(page);
+      if (k === 2) {
+        // Close-and-come-back: the same page, clip still counted as heard, submit enabled.
+        const assignment = await page.locator('input[name=assignment]').inputValue();
+        await page.reload();
+        expect(await page.locator('input[name=assignment]').inputValue()).toBe(assignment);
+        expect(await page.locator('.clip.done').count()).toBe(1);
+      }
+      if (k === 1) {
+        const png = await page.screenshot({ path: join(shots, 'trial.png'), fullPage: true });
+        const s = await pixelStats(ctx, png);
+        expect(s.variance).toBeGreaterThan(50);
+        expect(s.nonBackground).toBeGreaterThan(0.05);
+      }
+      expect(await submit.isDisabled()).toBe(false);
+      await page.locator('input[type=radio][value="4"]').first().check();
+      await Promise.all([page.waitForURL(/\/session$/), submit.click()]);
+    }
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Thank you!');
+    expect(errors).toEqual([]);
+    expect(server.store.countRatings(testId)).toBe(4);
+
+    await page.goto(`${server.url}/admin`);
+    await page.locator('input[name=secret]').fill(SECRET);
+    await Promise.all([page.waitForURL(/\/admin$/), page.locator('button[type=submit]').click()]);
+    await page.locator(`a[href="/admin/tests/${testId}"]`).click();
+    await page.waitForURL(new RegExp(`/admin/tests/${testId}$`));
+    expect(await page.locator('#rating-count').textContent()).toMatch(/^4 ratings from 1 raters/);
+    const png = await page.screenshot({ path: join(shots, 'admin.png'), fullPage: true });
+    const s = await pixelStats(ctx, png);
+    expect(s.variance).toBeGreaterThan(50);
+    expect(s.nonBackground).toBeGreaterThan(0.05);
+  });
+});
