@@ -49,21 +49,25 @@ export function resample(x: Float32Array, from: number, to: number, options: Res
   const outLength = Math.floor((newSr * length) / oldSr);
   const out = new Float32Array(outLength);
   const last = length - 1;
-  for (let n = 0; n < outLength; n++) {
-    const q = Math.floor(n / newSr);
-    const { offset, taps } = phases[n - q * newSr];
-    const start = q * oldSr + offset;
-    let s = 0;
-    if (start >= 0 && start + taps.length <= length) {
-      for (let k = 0; k < taps.length; k++) s += taps[k] * x[start + k];
-    } else {
-      // Replicate padding at the edges (julius pads with mode='replicate').
-      for (let k = 0; k < taps.length; k++) {
-        const j = start + k;
-        s += taps[k] * x[j < 0 ? 0 : j > last ? last : j];
+  // Output n = q * newSr + i uses phase i on input samples from q * oldSr + offset(i).
+  for (let q = 0, n = 0; n < outLength; q++) {
+    const base = q * oldSr;
+    for (let i = 0; i < newSr && n < outLength; i++, n++) {
+      const { offset, taps } = phases[i];
+      const start = base + offset;
+      const count = taps.length;
+      let s = 0;
+      if (start >= 0 && start + count <= length) {
+        for (let k = 0; k < count; k++) s += taps[k] * x[start + k];
+      } else {
+        // Replicate padding at the edges (julius pads with mode='replicate').
+        for (let k = 0; k < count; k++) {
+          const j = start + k;
+          s += taps[k] * x[j < 0 ? 0 : j > last ? last : j];
+        }
       }
+      out[n] = s;
     }
-    out[n] = s;
   }
   return out;
 }
