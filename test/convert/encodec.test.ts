@@ -74,7 +74,6 @@ describe.each(MODELS)('EnCodec graphs of %s', (model) => {
     const out = await decode(s, codesTensor(codes.data, codes.shape));
     expect(out.dims).toEqual(ref.shape);
     const err = relL2(out.data as Float32Array, ref.data);
-    console.log(`${model} decode relL2 ${err.toExponential(2)}`);
     expect(err).toBeLessThan(1e-4);
   });
 
@@ -94,7 +93,6 @@ describe.each(MODELS)('EnCodec graphs of %s', (model) => {
     const out = await decode(s, await encode(s, input.data, input.shape));
     expect(out.dims).toEqual(ref.shape);
     const err = relL2(out.data as Float32Array, ref.data);
-    console.log(`${model} roundtrip relL2 ${err.toExponential(2)}`);
     expect(err).toBeLessThan(1e-4);
   });
 });
