@@ -39,26 +39,3 @@ export function highPass(sampleRate: number, cutoffHz: number, q: number): Biqua
   const a2 = 1 - alpha;
   return { b0: b0 / a0, b1: b1 / a0, b2: b2 / a0, a1: a1 / a0, a2: a2 / a0 };
 }
-
-/**
- * Filters `x` from zero initial state in float64. torchaudio's lfilter clamps its output to
- * [-1, 1] by default (clamp=True), and loudness relies on that default, so `clamp` mirrors it.
- */
-export function applyBiquad(x: ArrayLike<number>, c: BiquadCoefficients, clamp: boolean): Float64Array {
-  const y = new Float64Array(x.length);
-  let x1 = 0;
-  let x2 = 0;
-  let y1 = 0;
-  let y2 = 0;
-  for (let n = 0; n < x.length; n++) {
-    const xn = x[n];
-    // The recursion uses the unclamped output: torchaudio clamps only the returned tensor.
-    const yn = c.b0 * xn + c.b1 * x1 + c.b2 * x2 - c.a1 * y1 - c.a2 * y2;
-    x2 = x1;
-    x1 = xn;
-    y2 = y1;
-    y1 = yn;
-    y[n] = clamp ? (yn > 1 ? 1 : yn < -1 ? -1 : yn) : yn;
-  }
-  return y;
-}
