@@ -34,7 +34,8 @@ function walk(g: OnnxGraph, visit: (graph: OnnxGraph) => void): void {
  * weight stream (what bounds a CPU decode step) shrinks 4x. Embeddings and LayerNorms stay float32.
  * Works in place on the graph, including If branches that read outer-scope weights.
  */
-export function quantizeDecoderGraph(root: OnnxGraph): OnnxGraph {
+export function quantizeDecoderGraph(root: OnnxGraph, opts: { minElements?: number } = {}): OnnxGraph {
+  const minElements = opts.minElements ?? MIN_QUANT_ELEMENTS;
   const byName = new Map<string, Initializer>();
   walk(root, (g) => g.initializers.forEach((t) => byName.set(t.name, t)));
   const replaced = new Map<string, { q: string; scale: string; zero: string }>();
@@ -44,7 +45,7 @@ export function quantizeDecoderGraph(root: OnnxGraph): OnnxGraph {
       if (node.opType !== 'MatMul' || node.domain !== '') continue;
       const wName = node.inputs[1];
       const w = byName.get(wName);
-      if (!w || w.type !== 'float32' || w.dims.length !== 2 || w.data.length < MIN_QUANT_ELEMENTS) continue;
+      if (!w || w.type !== 'float32' || w.dims.length !== 2 || w.data.length < minElements) continue;
       let qi = replaced.get(wName);
       if (!qi) {
         const [rows, cols] = w.dims;
