@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { importManifest } from '../src/mos/importSet.js';
 import { startMosServer } from '../src/mos/serve.js';
 import { MosStore } from '../src/mos/store.js';
-import { encodeWav16 } from '../src/mos/wavIo.js';
+import { encodeWav } from '../src/audio/wavCodec.js';
 
 const SECRET = 'load-test-admin-secret-000000';
 
@@ -33,7 +33,7 @@ function tone(freq: number, amp: number): Uint8Array {
   const sr = 32000;
   const x = new Float32Array(sr / 2);
   for (let i = 0; i < x.length; i++) x[i] = amp * Math.sin((2 * Math.PI * freq * i) / sr);
-  return encodeWav16([x], sr);
+  return encodeWav([x], sr, 'pcm16');
 }
 
 interface Ack {

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DecodedAudio } from '../audio/decodedAudio.js';
 import { loudness } from '../audio/loudness.js';
+import { readAudio } from '../audio/read.js';
 import { resample } from '../audio/resample.js';
+import { encodeWav } from '../audio/wavCodec.js';
 import { lowPass, trapVersion } from './degrade.js';
 import { MosInputError } from './errors.js';
-import { decodeWav, encodeWav16, type DecodedAudio } from './wavIo.js';
 
 /** Sample rate of every playback file: what browsers and audio interfaces run at natively. */
 export const PLAYBACK_SAMPLE_RATE = 48000;
@@ -32,8 +34,13 @@ export interface PlaybackFile {
 /** Bump when processing changes so stale cache entries are not reused. */
 const PROCESSING_VERSION = 1;
 
+/** WAV, MP3, FLAC or Ogg Vorbis via src/audio; decoding problems become import errors. */
 async function decode(bytes: Uint8Array, what: string): Promise<DecodedAudio> {
-  return decodeWav(bytes, what);
+  try {
+    return await readAudio(bytes);
+  } catch (err) {
+    throw new MosInputError(`cannot import ${what}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /**
@@ -78,7 +85,7 @@ export async function preparePlayback(source: string, opts: PlaybackOptions): Pr
   const lufs = Number.isFinite(measured) ? measured + 20 * Math.log10(gain) : measured;
   const durationS = length / PLAYBACK_SAMPLE_RATE;
   // Write then rename so a crash never leaves a half-written file under the cache key.
-  writeFileSync(`${path}.tmp`, encodeWav16(out, PLAYBACK_SAMPLE_RATE));
+  writeFileSync(`${path}.tmp`, encodeWav(out, PLAYBACK_SAMPLE_RATE, 'pcm16'));
   renameSync(`${path}.tmp`, path);
   writeFileSync(meta, JSON.stringify({ source, durationS, lufs: Number.isFinite(lufs) ? lufs : null }));
   return { path, durationS, lufs, cached: false };

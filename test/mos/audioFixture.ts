@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { encodeWav16 } from '../../src/mos/wavIo.js';
+import { encodeWav } from '../../src/audio/wavCodec.js';
 
 /** Writes a WAV of summed sines (amplitude each) with a little noise, so loudness is defined. */
 export function writeTone(path: string, opts: { sampleRate?: number; freqs?: number[]; amp?: number; seconds?: number; channels?: number } = {}): void {
@@ -12,7 +12,7 @@ export function writeTone(path: string, opts: { sampleRate?: number; freqs?: num
     return x;
   });
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, encodeWav16(chans, sampleRate));
+  writeFileSync(path, encodeWav(chans, sampleRate, 'pcm16'));
 }
 
 /** Power of one frequency (Goertzel), for checking what a filter kept. */

@@ -6,7 +6,7 @@ import { loudness } from '../../src/audio/loudness.js';
 import { MosInputError } from '../../src/mos/errors.js';
 import { importAudiocraftFolders, importManifest } from '../../src/mos/importSet.js';
 import { MosStore } from '../../src/mos/store.js';
-import { decodeWav } from '../../src/mos/wavIo.js';
+import { readAudio } from '../../src/audio/read.js';
 import { tonePower, writeTone } from './audioFixture.js';
 import { tempDir } from './storeFixture.js';
 
@@ -48,20 +48,20 @@ describe('importManifest', () => {
     const clips = store.clipsOfSet(summary.setId);
     for (const c of clips) {
       expect(c.playbackPath.startsWith(cacheDir)).toBe(true);
-      const audio = decodeWav(readFileSync(c.playbackPath), c.playbackPath);
+      const audio = await readAudio(c.playbackPath);
       expect(audio.sampleRate).toBe(48000);
       expect(c.durationS).toBeCloseTo(1, 2);
       if (c.kind !== 'trap') expect(loudness(audio.channels, 48000)).toBeCloseTo(-23, 0);
     }
     const p0 = store.db.prepare("SELECT id FROM items WHERE key = 'p0'").get() as { id: number };
-    const ofKind = (kind: string) => {
+    const ofKind = async (kind: string) => {
       const c = clips.find((x) => x.itemId === p0.id && x.kind === kind);
       if (!c) throw new Error(kind);
-      return decodeWav(readFileSync(c.playbackPath), kind).channels[0];
+      return (await readAudio(c.playbackPath)).channels[0];
     };
-    const ref = ofKind('reference');
-    const a35 = ofKind('anchor35');
-    const a70 = ofKind('anchor70');
+    const ref = await ofKind('reference');
+    const a35 = await ofKind('anchor35');
+    const a70 = await ofKind('anchor70');
     // 5 kHz survives the 7 kHz anchor, not the 3.5 kHz one; 440 Hz survives both.
     const ratio = (x: Float32Array) => tonePower(x, 48000, 5000) / tonePower(x, 48000, 440);
     expect(ratio(ref)).toBeGreaterThan(0.5);
