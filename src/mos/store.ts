@@ -481,6 +481,10 @@ export class MosStore {
     return rows.map((r) => ({ ...r, isTrap: r.isTrap === 1 || r.kind === 'trap' }));
   }
 
+  countRaters(testId: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM raters WHERE test_id = ?').get(testId) as { n: number }).n;
+  }
+
   countRatings(testId?: number): number {
     const r = (
       testId === undefined

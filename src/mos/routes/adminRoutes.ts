@@ -48,7 +48,7 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
       test,
       setName: store.listSets().find((s) => s.id === test.setId)?.name ?? '?',
       ratings: store.countRatings(test.id),
-      raters: (store.db.prepare('SELECT COUNT(*) AS n FROM raters WHERE test_id = ?').get(test.id) as { n: number }).n,
+      raters: store.countRaters(test.id),
     }));
     return html(reply, dashboardPage(tests, ctx.publicUrl));
   });
