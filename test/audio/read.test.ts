@@ -64,6 +64,20 @@ describe('readAudio: WAV', () => {
       });
     }
   });
+
+  it.skipIf(!haveTool('ffmpeg', 'multichannel WAVE_FORMAT_EXTENSIBLE writer'))('WAVE_FORMAT_EXTENSIBLE (5.1, float and 24-bit) matches ffmpeg\'s decode', async () => {
+    for (const codec of ['pcm_f32le', 'pcm_s24le']) {
+      const path = join(dir, `six-${codec}.wav`);
+      ffmpeg(['-v', 'error', '-f', 'lavfi', '-i', 'sine=f=440:d=0.25:sample_rate=48000', '-af', 'pan=5.1|c0=c0|c1=-0.5*c0|c2=c0|c3=0.25*c0|c4=c0|c5=c0', '-c:a', codec, path]);
+      expect(readFileSync(path).readUInt16LE(20)).toBe(0xfffe);
+      const ours = await readAudio(path);
+      const ref = ffmpegDecodeF32(path);
+      expect(ours.channels.length).toBe(6);
+      let worst = 0;
+      for (let c = 0; c < 6; c++) ours.channels[c].forEach((v, i) => (worst = Math.max(worst, Math.abs(v - ref[i * 6 + c]))));
+      expect(worst).toBeLessThan(1e-6);
+    }
+  });
 });
 
 describe.skipIf(!haveTool('ffmpeg', 'reference MP3 decoder and FLAC/Vorbis encoder'))('readAudio: compressed formats vs ffmpeg', () => {

@@ -35,8 +35,7 @@ describe('writeAudio: WAV', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
-  it('writes 24-bit PCM and float32 on request (checked by ffmpeg)', async () => {
-    if (!haveTool('ffmpeg', 'independent check of the written WAV encoding')) return;
+  it.skipIf(!haveTool('ffmpeg', 'independent check of the written WAV encoding'))('writes 24-bit PCM and float32 on request (checked by ffmpeg)', async () => {
     const p24 = await writeAudio(join(dir, 'c24.wav'), stereo, 32000, { wavEncoding: 'pcm24' });
     const pf = await writeAudio(join(dir, 'cf.wav'), stereo, 32000, { wavEncoding: 'float32' });
     const p16 = await writeAudio(join(dir, 'c16.wav'), stereo, 32000);
