@@ -17,7 +17,9 @@ import {
 } from './sessions.js';
 import { TextTokenizer, type TokenizedBatch } from './textTokenizer.js';
 import { runTokenLoop, type LoopItem } from './tokenLoop.js';
-import { windowSchedule } from './windowSchedule.js';
+import { melodySegmentForWindow, windowSchedule, type GenerationWindow } from './windowSchedule.js';
+import { convertAudio } from '../audio/convertAudio.js';
+import { CHROMA_SAMPLE_RATE, extractChroma, fitChromaLength } from '../audio/chroma.js';
 
 /** AudioCraft's max_duration: the decoder's context is 30 s (1500 frames at 50 Hz). */
 export const MAX_DURATION = 30;
@@ -59,6 +61,9 @@ export interface GenerationResult {
   params: ResolvedGenerationParams & { seed: number };
   timings: GenerationTimings;
 }
+
+/** Chroma [B, chromaLength, 12] for a window; `multiWindow` when the output spans several. */
+type WindowChroma = (window: GenerationWindow, multiWindow: boolean) => Float32Array;
 
 /** Conditioning of B items: text states (or none), and chroma for melody models. */
 interface Condition {
@@ -236,7 +241,150 @@ export class MusicGen {
     return out;
   }
 
-  private async generateFrom(condition: Condition, textEncoderMs: number, opts: GenerateOptions): Promise<GenerationResult> {
+  /**
+   * Generates with a melody per item (musicgen-melody models): chroma of each melody (32 kHz mono,
+   * one-hot, truncated at 30 s) is prepended with the text. `null` melodies use HF's default
+   * (one-hot C). `input` may be null for melody-only conditioning. Over 30 s each window reads the
+   * melody at its own offset, looping (AudioCraft).
+   */
+  async generateWithChroma(
+    input: GenerationInput | null,
+    melodies: ReadonlyArray<readonly Float32Array[] | null>,
+    sampleRate: number,
+    opts: GenerateOptions = {},
+  ): Promise<GenerationResult> {
+    const melody = this.config.melody;
+    if (!melody) {
+      throw new GenerationInputError(
+        `${this.files.dir} is a "${this.config.modelType}" model; melody conditioning needs a musicgen_melody model (e.g. facebook/musicgen-melody)`,
+      );
+    }
+    if (!Array.isArray(melodies) || melodies.length === 0) throw new GenerationInputError('generateWithChroma needs one melody (or null) per item');
+    const t0 = performance.now();
+    const condition = input === null ? this.nullCondition(melodies.length) : await this.encodeText(this.tokenize(input));
+    if (condition.conditioning.rows !== melodies.length) {
+      throw new GenerationInputError(`got ${condition.conditioning.rows} descriptions but ${melodies.length} melodies; give one melody (or null) per item`);
+    }
+    const mono = melodies.map((m, i) => (m === null ? null : this.melodyAt32kMono(m, sampleRate, i)));
+    const textEncoderMs = performance.now() - t0;
+    const hasMelody = mono.some((m) => m !== null);
+    return this.generateFrom({ ...condition, empty: condition.empty && !hasMelody }, textEncoderMs, opts, {
+      chromaForWindow: (w, multiWindow) => this.chromaBatch(mono, w, multiWindow),
+    });
+  }
+
+  /**
+   * Like generateWithChroma, from chroma features already computed (frames x 12 per item, e.g.
+   * HF's MusicgenMelodyFeatureExtractor output); `null` = HF's default one-hot C. The same chroma
+   * conditions every window of a long-form run.
+   */
+  async generateWithChromaFeatures(
+    input: GenerationInput | null,
+    chromas: ReadonlyArray<readonly Float32Array[] | null>,
+    opts: GenerateOptions = {},
+  ): Promise<GenerationResult> {
+    const melody = this.config.melody;
+    if (!melody) throw new GenerationInputError(`${this.files.dir} is a "${this.config.modelType}" model; chroma conditioning needs a musicgen_melody model`);
+    const t0 = performance.now();
+    const condition = input === null ? this.nullCondition(chromas.length) : await this.encodeText(this.tokenize(input));
+    if (condition.conditioning.rows !== chromas.length) {
+      throw new GenerationInputError(`got ${condition.conditioning.rows} descriptions but ${chromas.length} chromagrams; give one (or null) per item`);
+    }
+    const data = new Float32Array(chromas.length * melody.chromaLength * melody.numChroma);
+    chromas.forEach((c, b) => {
+      const frames = c === null || c.length === 0 ? [oneHotC(1, 1, melody.numChroma).data] : c;
+      frames.forEach((f, t) => {
+        if (f.length !== melody.numChroma) throw new GenerationInputError(`chroma ${b} frame ${t} has ${f.length} bins, expected ${melody.numChroma}`);
+      });
+      fitChromaLength(frames as Float32Array[], melody.chromaLength).forEach((f, t) => data.set(f, (b * melody.chromaLength + t) * melody.numChroma));
+    });
+    const hasMelody = chromas.some((c) => c !== null);
+    return this.generateFrom({ ...condition, empty: condition.empty && !hasMelody }, performance.now() - t0, opts, { chromaForWindow: () => data });
+  }
+
+  /**
+   * Continues each item's audio prompt (one prompt per item, all the same length), optionally
+   * conditioned on text (and, on melody models, a melody through `melodies`). The prompt is
+   * encoded with EnCodec on its own, forced into the delay pattern, and returned as the start of
+   * the output: `duration` / `frames` count the prompt, as in AudioCraft.
+   */
+  async generateContinuation(
+    prompts: ReadonlyArray<readonly Float32Array[]>,
+    promptSampleRate: number,
+    input: GenerationInput | null = null,
+    opts: GenerateOptions & { melodies?: ReadonlyArray<readonly Float32Array[] | null>; melodySampleRate?: number } = {},
+  ): Promise<GenerationResult> {
+    if (!Array.isArray(prompts) || prompts.length === 0) throw new GenerationInputError('generateContinuation needs one audio prompt per item');
+    if (!this.files.encodecEncode) {
+      throw new MissingModelFileError(`${this.files.dir}: continuation needs onnx/encodec_encode.onnx; convert the checkpoint with musicgen convert to get it`);
+    }
+    const K = this.config.decoder.numCodebooks;
+    const encoded: Int32Array[] = [];
+    let frames = -1;
+    for (const [i, p] of prompts.entries()) {
+      if (!Array.isArray(p) || p.length === 0 || p[0].length === 0) throw new GenerationInputError(`prompt ${i} is empty`);
+      const audio = convertAudio(p, promptSampleRate, this.sampleRate, this.audioChannels);
+      const { codes, frames: f } = await this.codec.encode(audio);
+      if (frames >= 0 && f !== frames) {
+        throw new GenerationInputError(`prompt ${i} encodes to ${f} frames but prompt 0 to ${frames}; give prompts of the same length`);
+      }
+      frames = f;
+      encoded.push(codes);
+    }
+    const promptCodes = new Int32Array(prompts.length * K * frames);
+    encoded.forEach((c, b) => promptCodes.set(c, b * K * frames));
+    const t0 = performance.now();
+    let condition = input === null ? this.nullCondition(prompts.length) : await this.encodeText(this.tokenize(input));
+    if (condition.conditioning.rows !== prompts.length) {
+      throw new GenerationInputError(`got ${condition.conditioning.rows} descriptions but ${prompts.length} prompts; give one prompt per item`);
+    }
+    let chromaForWindow: WindowChroma | undefined;
+    if (opts.melodies) {
+      if (!this.config.melody) throw new GenerationInputError(`${this.files.dir} is not a melody model; drop melodies or use a musicgen_melody model`);
+      if (opts.melodies.length !== prompts.length) throw new GenerationInputError('give one melody (or null) per prompt');
+      const sr = opts.melodySampleRate ?? promptSampleRate;
+      const mono = opts.melodies.map((m, i) => (m === null ? null : this.melodyAt32kMono(m, sr, i)));
+      if (mono.some((m) => m !== null)) condition = { ...condition, empty: false };
+      chromaForWindow = (w, multiWindow) => this.chromaBatch(mono, w, multiWindow);
+    }
+    return this.generateFrom(condition, performance.now() - t0, opts, { chromaForWindow, prompt: { codes: promptCodes, frames } });
+  }
+
+  private melodyAt32kMono(channels: readonly Float32Array[], sampleRate: number, index: number): Float32Array {
+    if (!Array.isArray(channels) || channels.length === 0 || channels[0].length === 0) {
+      throw new GenerationInputError(`melody ${index} is empty; pass channels (Float32Array[]) or null`);
+    }
+    return convertAudio(channels, sampleRate, CHROMA_SAMPLE_RATE, 1)[0];
+  }
+
+  /** [B, chromaLength, 12] chroma for one window (one-hot C for items without melody). */
+  private chromaBatch(mono: ReadonlyArray<Float32Array | null>, w: GenerationWindow, multiWindow: boolean): Float32Array {
+    const length = this.config.melody!.chromaLength;
+    const bins = this.config.melody!.numChroma;
+    const out = new Float32Array(mono.length * length * bins);
+    mono.forEach((m, b) => {
+      let frames: Float32Array[];
+      if (m === null) frames = [oneHotC(1, 1, bins).data];
+      else {
+        // One window: the melody as given, truncated at 30 s (HF's feature extractor). Long form:
+        // the window's own 30 s, read from its start time and looping (AudioCraft).
+        const segment = multiWindow
+          ? melodySegmentForWindow(m, w, CHROMA_SAMPLE_RATE, MAX_DURATION)
+          : m.subarray(0, Math.min(m.length, MAX_DURATION * CHROMA_SAMPLE_RATE));
+        frames = extractChroma(segment, CHROMA_SAMPLE_RATE, { argmax: true });
+      }
+      const fitted = fitChromaLength(frames, length);
+      fitted.forEach((f, t) => out.set(f, (b * length + t) * bins));
+    });
+    return out;
+  }
+
+  private async generateFrom(
+    condition: Condition,
+    textEncoderMs: number,
+    opts: GenerateOptions,
+    extras: { chromaForWindow?: WindowChroma; prompt?: { codes: Int32Array; frames: number } } = {},
+  ): Promise<GenerationResult> {
     const params = this.resolve(opts.params);
     const seed = params.seed ?? randomInt(0, 2 ** 31);
     const B = condition.conditioning.rows;
@@ -244,29 +392,46 @@ export class MusicGen {
     const sampling = { useSampling: params.useSampling, topK: params.topK, topP: params.topP, temperature: params.temperature };
     const items: LoopItem[] = Array.from({ length: B }, (_, b) => ({ sampling, cfgCoef: params.cfgCoef, rng: Rng.derive(seed, b) }));
     const useCfg = !condition.empty && params.cfgCoef !== 1;
-    const nullConditioning = useCfg ? this.nullRowsOf(condition.conditioning) : null;
-
-    const windows = windowSchedule(params.frames, { frameRate: this.frameRate, maxDuration: MAX_DURATION, extendStride: params.extendStride });
-    const totalSteps = windows.reduce((a, w) => a + w.totalFrames + this.numDelays() - 1 - w.promptFrames, 0);
+    const promptFrames = extras.prompt?.frames ?? 0;
+    if (promptFrames > params.frames) {
+      throw new GenerationInputError(
+        `the audio prompt is ${promptFrames} frames (${(promptFrames / this.frameRate).toFixed(2)} s) but only ${params.frames} frames were asked for; the duration counts the prompt, so ask for more`,
+      );
+    }
+    const windows = windowSchedule(params.frames, {
+      frameRate: this.frameRate,
+      maxDuration: MAX_DURATION,
+      extendStride: params.extendStride,
+      promptFrames,
+    });
+    const stepsOf = (w: GenerationWindow): number => w.totalFrames + this.numDelays() - 1 - w.promptFrames;
+    const totalSteps = windows.reduce((a, w) => a + stepsOf(w), 0);
     let doneSteps = 0;
     const output = new Int32Array(B * K * params.frames);
+    if (extras.prompt) {
+      for (let r = 0; r < B * K; r++) output.set(extras.prompt.codes.subarray(r * promptFrames, (r + 1) * promptFrames), r * params.frames);
+    }
     let decoderCalls = 0;
     const t0 = performance.now();
     for (const w of windows) {
       let promptCodes: Int32Array | undefined;
       if (w.promptFrames > 0) {
-        // The last promptFrames frames generated so far, per row.
+        // The window's leading frames: the audio prompt (window 0) or the end of the last window.
         promptCodes = new Int32Array(B * K * w.promptFrames);
         for (let r = 0; r < B * K; r++) {
           const from = r * params.frames + w.startFrame;
           promptCodes.set(output.subarray(from, from + w.promptFrames), r * w.promptFrames);
         }
       }
+      let conditioning = condition.conditioning;
+      if (extras.chromaForWindow) {
+        conditioning = { ...conditioning, chroma: { data: extras.chromaForWindow(w, windows.length > 1), frames: this.config.melody!.chromaLength } };
+      }
       const result = await runTokenLoop({
         config: this.config,
         decoder: this.decoder,
-        conditioning: condition.conditioning,
-        nullConditioning,
+        conditioning,
+        nullConditioning: useCfg ? this.nullRowsOf(conditioning) : null,
         twoStepCfg: params.twoStepCfg,
         items,
         totalFrames: w.totalFrames,
@@ -275,7 +440,7 @@ export class MusicGen {
         signal: opts.signal,
         progress: (done) => opts.progress?.(doneSteps + done, totalSteps),
       });
-      doneSteps += w.totalFrames + this.numDelays() - 1 - w.promptFrames;
+      doneSteps += stepsOf(w);
       decoderCalls += result.decoderCalls;
       for (let r = 0; r < B * K; r++) {
         const src = result.codes.subarray(r * w.totalFrames + w.promptFrames, (r + 1) * w.totalFrames);
