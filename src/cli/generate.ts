@@ -3,6 +3,10 @@ import { writeFile, rename } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeAudio } from '../audio/write.js';
+import { readAudio } from '../audio/read.js';
+import { convertAudio } from '../audio/convertAudio.js';
+import { CHROMA_SAMPLE_RATE, extractChroma } from '../audio/chroma.js';
+import { chromaMatchRate } from '../audio/chromaMatchRate.js';
 import type { NormalizeStrategy } from '../audio/normalize.js';
 import { MusicgenError } from '../errors.js';
 import type { GenerationParams } from '../inference/generationParams.js';
@@ -28,6 +32,18 @@ export interface GenerateCliOptions {
   out: string;
   strategy: string;
   quiet?: boolean;
+  /** Melody file (musicgen-melody models). */
+  melody?: string;
+  /** Pre-separated stems summed into the melody (instead of the full mix). */
+  stems?: string[];
+  /** Audio prompt to continue (output includes it). */
+  continue?: string;
+}
+
+/** What conditioned a generation besides text, recorded in the sidecar. */
+interface AudioConditioning {
+  melody: { files: string[]; channels: Float32Array[]; sampleRate: number } | null;
+  prompt: { file: string; seconds: number } | null;
 }
 
 /** A number from a flag, with the flag's name in the error. */
@@ -78,7 +94,11 @@ export async function writeResults(
   prompts: string[],
   result: GenerationResult,
   meta: { model: string; dtype: string; strategy: string },
+  audioCond: AudioConditioning = { melody: null, prompt: null },
 ): Promise<string[]> {
+  const melodyChroma = audioCond.melody
+    ? extractChroma(convertAudio(audioCond.melody.channels, audioCond.melody.sampleRate, CHROMA_SAMPLE_RATE, 1)[0], CHROMA_SAMPLE_RATE)
+    : null;
   const paths: string[] = [];
   for (let i = 0; i < result.audio.length; i++) {
     const stem = `${String(i).padStart(2, '0')}-${slug(prompts[i] ?? 'unconditional')}`;
@@ -97,6 +117,17 @@ export async function writeResults(
       params: result.params,
       item: i,
       normalization: meta.strategy,
+      melody: audioCond.melody
+        ? {
+            files: audioCond.melody.files,
+            // AudioCraft's chroma cosine metric: share of frames whose pitch class agrees.
+            chromaMatchRate: chromaMatchRate(
+              melodyChroma!,
+              extractChroma(convertAudio(result.audio[i], result.sampleRate, CHROMA_SAMPLE_RATE, 1)[0], CHROMA_SAMPLE_RATE),
+            ),
+          }
+        : null,
+      continuation: audioCond.prompt,
       timings: result.timings,
       codes: result.codes[i].map((row) => Array.from(row)),
       file: basename(wav),
@@ -107,6 +138,25 @@ export async function writeResults(
     paths.push(wav);
   }
   return paths;
+}
+
+/**
+ * Reads the melody files; several (stems) are summed, as AudioCraft keeps the sum of the
+ * non-drum, non-bass stems. All must share one sample rate.
+ */
+async function readMelody(files: string[]): Promise<{ channels: Float32Array[]; sampleRate: number }> {
+  const decoded = await Promise.all(files.map((f) => readAudio(f)));
+  const sampleRate = decoded[0].sampleRate;
+  const mono = decoded.map((d, i) => {
+    if (d.sampleRate !== sampleRate) {
+      throw new MusicgenError(`stem ${files[i]} is ${d.sampleRate} Hz but ${files[0]} is ${sampleRate} Hz; resample the stems to one rate`);
+    }
+    return convertAudio(d.channels, d.sampleRate, d.sampleRate, 1)[0];
+  });
+  const length = Math.max(...mono.map((m) => m.length));
+  const sum = new Float32Array(length);
+  for (const m of mono) for (let i = 0; i < m.length; i++) sum[i] += m[i];
+  return { channels: [sum], sampleRate };
 }
 
 /** Loads the model, generates with a progress bar, writes the files. Ctrl-C aborts cleanly. */
@@ -126,12 +176,30 @@ export async function runGenerate(prompts: string[], o: GenerateCliOptions): Pro
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
   try {
-    const result = await mg.generate(prompts, {
-      signal: controller.signal,
-      progress: (done, total) => bar?.update(done, total, 'steps'),
-    });
+    const callOpts = { signal: controller.signal, progress: (done: number, total: number) => bar?.update(done, total, 'steps') };
+    const audioCond: AudioConditioning = { melody: null, prompt: null };
+    const melodyFiles = o.stems && o.stems.length > 0 ? o.stems : o.melody ? [o.melody] : [];
+    if (melodyFiles.length > 0) audioCond.melody = { files: melodyFiles, ...(await readMelody(melodyFiles)) };
+    let result: GenerationResult;
+    if (o.continue) {
+      const p = await readAudio(o.continue);
+      audioCond.prompt = { file: o.continue, seconds: p.channels[0].length / p.sampleRate };
+      result = await mg.generateContinuation(
+        prompts.map(() => p.channels),
+        p.sampleRate,
+        prompts,
+        audioCond.melody
+          ? { ...callOpts, melodies: prompts.map(() => audioCond.melody!.channels), melodySampleRate: audioCond.melody.sampleRate }
+          : callOpts,
+      );
+    } else if (audioCond.melody) {
+      const m = audioCond.melody;
+      result = await mg.generateWithChroma(prompts, prompts.map(() => m.channels), m.sampleRate, callOpts);
+    } else {
+      result = await mg.generate(prompts, callOpts);
+    }
     bar?.finish();
-    return await writeResults(dir, prompts, result, { model: modelDir, dtype: o.dtype ?? 'fp32', strategy: o.strategy });
+    return await writeResults(dir, prompts, result, { model: modelDir, dtype: o.dtype ?? 'fp32', strategy: o.strategy }, audioCond);
   } finally {
     process.off('SIGINT', onSigint);
     await mg.dispose();
@@ -154,6 +222,9 @@ export function addGenerationFlags(cmd: Command): Command {
     .option('--seed <n>', 'random seed (same seed, model and inputs -> same tokens)')
     .option('--out <dir>', 'output folder', 'out')
     .option('--strategy <name>', 'normalisation: loudness (-14 LUFS + compressor), peak, rms, clip, none', 'loudness')
+    .option('--melody <file>', 'melody to follow (musicgen-melody models); chroma of the full mix')
+    .option('--stems <files...>', 'pre-separated stems (e.g. vocals + other) summed into the melody instead of the mix')
+    .option('--continue <file>', 'audio prompt to continue; the output starts with it and --duration counts it')
     .option('--quiet', 'no progress output');
 }
 
