@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { register } from '../../src/cli/mos.js';
+import { startMosServer } from '../../src/mos/serve.js';
 import { MosStore } from '../../src/mos/store.js';
 import { writeTone } from './audioFixture.js';
 import { tempDir } from './storeFixture.js';
@@ -136,5 +137,27 @@ describe('musicgen mos (CLI)', () => {
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it('generates and prints the admin secret once when the environment has none, never storing it', async () => {
+    const db = join(tempDir(), 'mos.db');
+    const lines: string[] = [];
+    const s = await startMosServer({ db, port: 0, host: '127.0.0.1', env: {}, log: (l) => lines.push(l) });
+    try {
+      const secretLines = lines.filter((l) => l.startsWith('admin secret'));
+      expect(secretLines).toHaveLength(1);
+      const secret = secretLines[0].split(': ').at(-1) ?? '';
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      const ok = await fetch(`${s.url}/admin/tests/1/export.csv`, { headers: { authorization: `Bearer ${secret}` } });
+      expect(ok.status).toBe(404); // authenticated; there is no test 1
+      const bad = await fetch(`${s.url}/admin/tests/1/export.csv`, { headers: { authorization: 'Bearer wrong-secret' } });
+      expect(bad.status).toBe(403);
+    } finally {
+      await s.close();
+    }
+    expect(readFileSync(db).includes(Buffer.from(lines.join('').split(': ').at(-1) ?? 'x'))).toBe(false);
+    await expect(startMosServer({ db, port: 0, host: '127.0.0.1', env: { MUSICGEN_MOS_ADMIN_SECRET: 'short' }, log: () => undefined })).rejects.toThrow(
+      /at least 16 characters/,
+    );
   });
 });

@@ -45,9 +45,11 @@ export const RATER_JS = `
   }
   players.forEach(function (a) {
     if (a.dataset.heard === '1') done[a.dataset.clip] = true;
-    a.addEventListener('play', function () { if (a.currentTime < 0.1) report(a, 'start'); });
+    var started = Promise.resolve();
+    a.addEventListener('play', function () { if (a.currentTime < 0.1) started = report(a, 'start'); });
     a.addEventListener('ended', function () {
-      report(a, 'ended').then(function (r) {
+      // Send the end only after the start was recorded, so a slow network cannot reorder them.
+      started.then(function () { return report(a, 'ended'); }).then(function (r) {
         var box = a.closest('.clip');
         if (r.ok) { done[a.dataset.clip] = true; if (box) box.classList.add('done'); }
         else { a.currentTime = 0; var m = box && box.querySelector('.msg'); if (m) m.textContent = 'Please listen to the whole clip without skipping, then it counts.'; }
