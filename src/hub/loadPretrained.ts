@@ -1,0 +1,25 @@
+import { MusicGen } from '../inference/musicgen.js';
+import { fetchModel, type FetchedModel, type FetchModelOptions } from './fetchModel.js';
+
+export interface PretrainedOptions extends FetchModelOptions {
+  /** onnxruntime intra-op threads (default: every core). */
+  threads?: number;
+}
+
+/**
+ * MusicGen.fromPretrained: downloads a hub repository into the cache (or reuses it), converting a
+ * safetensors checkpoint when the repository has no ONNX folder, then loads it.
+ */
+export async function loadPretrained(repoId: string, opts: PretrainedOptions = {}): Promise<MusicGen> {
+  return (await loadPretrainedWithInfo(repoId, opts)).model;
+}
+
+/** As loadPretrained, also saying where the folder is and whether it came from the cache. */
+export async function loadPretrainedWithInfo(
+  repoId: string,
+  opts: PretrainedOptions = {},
+): Promise<{ model: MusicGen; fetched: FetchedModel }> {
+  const fetched = await fetchModel(repoId, opts);
+  const model = await MusicGen.load(fetched.dir, { dtype: fetched.dtype, threads: opts.threads });
+  return { model, fetched };
+}

@@ -1,0 +1,286 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { MusicGen } from '../../src/inference/musicgen.js';
+import {
+  ChecksumMismatchError,
+  DtypeNotAvailableError,
+  HubAuthError,
+  HubNetworkError,
+  NoMusicgenFilesError,
+  RepoNotFoundError,
+  RevisionNotFoundError,
+} from '../../src/hub/errors.js';
+import { fetchModel, type FetchModelOptions } from '../../src/hub/fetchModel.js';
+import { loadPretrained } from '../../src/hub/loadPretrained.js';
+import { fixtureCheckpointDir, fixtureI64 } from '../helpers/fixtures.js';
+import { synthesizedPreset } from '../helpers/models.js';
+import { FakeHub, filesOfFolder, isLfs } from './fakeHub.js';
+
+const ONNX_REPO = 'test-org/musicgen-tiny-onnx';
+const SAFETENSORS_REPO = 'test-org/musicgen-tiny';
+const GATED_REPO = 'test-org/gated-tiny';
+const EMPTY_REPO = 'test-org/not-a-model';
+const TOKEN = 'hf_fake_test_token_123';
+
+const work = mkdtempSync(join(tmpdir(), 'mg-hub-'));
+let hub: FakeHub;
+let onnxFiles: Map<string, Buffer>;
+let caseNo = 0;
+/** A fresh cache root per test: no test sees another's downloads. */
+let cache = '';
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function opts(extra: FetchModelOptions = {}): FetchModelOptions {
+  return { endpoint: hub.endpoint, cacheDir: cache, token: null, ...extra };
+}
+
+/** Every file under a folder, recursively, relative '/' paths (dot files included). */
+function listTree(dir: string, prefix = ''): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? listTree(p, `${prefix}${name}/`) : [`${prefix}${name}`];
+  });
+}
+
+beforeAll(async () => {
+  delete process.env.HF_TOKEN;
+  delete process.env.HF_ENDPOINT;
+  onnxFiles = filesOfFolder(synthesizedPreset('tiny'));
+  // Files a MusicGen folder does not need: they must not be downloaded.
+  const withExtras = new Map(onnxFiles);
+  withExtras.set('README.md', Buffer.from('# tiny\n'));
+  withExtras.set('.gitattributes', Buffer.from('*.onnx filter=lfs\n'));
+  withExtras.set('onnx/decoder_model.onnx', Buffer.alloc(50_000, 7));
+  const checkpoint = filesOfFolder(fixtureCheckpointDir('musicgen-tiny'));
+  for (const k of [...checkpoint.keys()]) if (k.startsWith('reference/')) checkpoint.delete(k);
+  hub = await FakeHub.start({
+    [ONNX_REPO]: { files: withExtras },
+    [SAFETENSORS_REPO]: { files: checkpoint },
+    [GATED_REPO]: { files: onnxFiles, requireToken: TOKEN },
+    [EMPTY_REPO]: { files: new Map([['README.md', Buffer.from('hello')], ['pytorch_model.bin', Buffer.alloc(10)]]) },
+  });
+});
+
+beforeEach(() => {
+  cache = join(work, `case-${caseNo++}`);
+  hub.requests.length = 0;
+  hub.dropOnce.clear();
+  hub.corruptOnce.clear();
+  delete process.env.HF_TOKEN;
+  delete process.env.HF_ENDPOINT;
+});
+
+afterAll(async () => {
+  await hub?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('fetchModel from a hub serving an ONNX folder', () => {
+  it('downloads exactly the needed files, byte-identical, LFS through the redirect, with progress to the total', async () => {
+    const seen: Array<[number, number, string]> = [];
+    const r = await fetchModel(ONNX_REPO, opts({ progress: (d, t, f) => seen.push([d, t, f]) }));
+    expect(r.fromCache).toBe(false);
+    expect(r.source).toBe('onnx');
+    expect(r.commit).toBe(hub.commitOf(ONNX_REPO));
+    expect(r.dir).toBe(join(cache, 'hub', 'test-org--musicgen-tiny-onnx', 'main'));
+    const got = listTree(r.dir).filter((p) => p !== '.musicgen-hub.json').sort();
+    expect(got).toEqual([...onnxFiles.keys()].sort());
+    for (const [path, data] of onnxFiles) expect(sha256(readFileSync(join(r.dir, path))), path).toBe(sha256(data));
+    // The unneeded files were never requested; the .onnx files came from the CDN origin.
+    const urls = hub.contentRequests().map((q) => q.url);
+    expect(urls.some((u) => u.includes('decoder_model.onnx') || u.includes('README') || u.includes('gitattributes'))).toBe(false);
+    const cdn = hub.requests.filter((q) => q.server === 'cdn');
+    const lfsCount = [...onnxFiles].filter(([p, d]) => isLfs(p, d)).length;
+    expect(lfsCount).toBeGreaterThanOrEqual(4);
+    expect(cdn.length).toBe(lfsCount);
+    const total = [...onnxFiles.values()].reduce((s, b) => s + b.length, 0);
+    expect(seen.at(-1)?.slice(0, 2)).toEqual([total, total]);
+    expect(r.downloadedBytes).toBe(total);
+    // Staging is cleaned up; nothing half-written is left beside the folder.
+    expect(readdirSync(join(cache, 'hub', 'test-org--musicgen-tiny-onnx'))).toEqual(['main']);
+  });
+
+  it('loadPretrained loads the download and a short greedy generation equals the source folder', async () => {
+    const fromHub = await loadPretrained(ONNX_REPO, { ...opts(), threads: 1 });
+    const local = await MusicGen.load(synthesizedPreset('tiny'), { threads: 1 });
+    const params = { useSampling: false, frames: 6 };
+    const a = await fromHub.generate(['calm piano'], { params });
+    const b = await local.generate(['calm piano'], { params });
+    expect(a.codes[0][0].length).toBe(6);
+    expect(a.codes).toEqual(b.codes);
+    expect(Array.from(a.audio[0][0].subarray(0, 64))).toEqual(Array.from(b.audio[0][0].subarray(0, 64)));
+  });
+
+  it('a second fetch reuses the cache: metadata only, no file contents requested', async () => {
+    const first = await fetchModel(ONNX_REPO, opts());
+    hub.requests.length = 0;
+    const second = await fetchModel(ONNX_REPO, opts());
+    expect(second.fromCache).toBe(true);
+    expect(second.dir).toBe(first.dir);
+    expect(second.downloadedBytes).toBe(0);
+    expect(hub.requests.length).toBeGreaterThan(0);
+    expect(hub.contentRequests()).toEqual([]);
+    // Pinned to a commit sha, the cache answers without any request at all.
+    const pinned = await fetchModel(ONNX_REPO, opts({ revision: first.commit }));
+    hub.requests.length = 0;
+    const again = await fetchModel(ONNX_REPO, opts({ revision: first.commit }));
+    expect(pinned.fromCache).toBe(false);
+    expect(again.fromCache).toBe(true);
+    expect(hub.requests).toEqual([]);
+  });
+
+  it('a connection dropped mid-file is resumed with a Range request and the file has the right sha256', async () => {
+    const path = 'onnx/decoder_model_merged.onnx';
+    const data = onnxFiles.get(path) as Buffer;
+    hub.dropOnce.set(path, 100_000);
+    const r = await fetchModel(ONNX_REPO, opts());
+    const cdnForFile = hub.requests.filter((q) => q.server === 'cdn' && q.url.includes(sha256(data)));
+    expect(cdnForFile.length).toBe(2);
+    expect(cdnForFile[0].range).toBeNull();
+    const resumedAt = Number(/^bytes=(\d+)-$/.exec(cdnForFile[1].range ?? '')?.[1]);
+    expect(resumedAt).toBe(100_000);
+    expect(sha256(readFileSync(join(r.dir, path)))).toBe(sha256(data));
+  });
+
+  it('a download cut with no retries left keeps <file>.incomplete; the next run resumes it', async () => {
+    const path = 'onnx/encodec_decode.onnx';
+    const data = onnxFiles.get(path) as Buffer;
+    hub.dropOnce.set(path, 200_000);
+    const err = await fetchModel(ONNX_REPO, opts({ retries: 0 })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HubNetworkError);
+    expect((err as Error).message).toMatch(/127\.0\.0\.1:\d+/);
+    expect((err as Error).message).toMatch(/run again to resume/);
+    const staged = join(cache, 'hub', 'test-org--musicgen-tiny-onnx', '.downloads', hub.commitOf(ONNX_REPO), `${path}.incomplete`);
+    expect(statSync(staged).size).toBe(200_000);
+    // Never a half-written model folder.
+    expect(existsSync(join(cache, 'hub', 'test-org--musicgen-tiny-onnx', 'main'))).toBe(false);
+    hub.requests.length = 0;
+    const r = await fetchModel(ONNX_REPO, opts());
+    const cdnForFile = hub.requests.filter((q) => q.server === 'cdn' && q.url.includes(sha256(data)));
+    expect(cdnForFile.map((q) => q.range)).toEqual(['bytes=200000-']);
+    // Files finished in the first run are not fetched again.
+    expect(hub.requests.some((q) => q.url.endsWith('/text_encoder.onnx') || q.url.includes(sha256(onnxFiles.get('onnx/text_encoder.onnx') as Buffer)))).toBe(
+      false,
+    );
+    expect(sha256(readFileSync(join(r.dir, path)))).toBe(sha256(data));
+  });
+
+  it('a corrupted file fails the sha256 check, is deleted, and a rerun downloads it afresh', async () => {
+    const path = 'onnx/decoder_model_merged.onnx';
+    hub.corruptOnce.add(path);
+    const err = await fetchModel(ONNX_REPO, opts()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChecksumMismatchError);
+    expect((err as Error).message).toContain(path);
+    expect((err as Error).message).toMatch(/deleted/);
+    const staged = join(cache, 'hub', 'test-org--musicgen-tiny-onnx', '.downloads', hub.commitOf(ONNX_REPO));
+    expect(existsSync(join(staged, path))).toBe(false);
+    expect(existsSync(join(staged, `${path}.incomplete`))).toBe(false);
+    expect(existsSync(join(cache, 'hub', 'test-org--musicgen-tiny-onnx', 'main'))).toBe(false);
+    const r = await fetchModel(ONNX_REPO, opts());
+    expect(sha256(readFileSync(join(r.dir, path)))).toBe(sha256(onnxFiles.get(path) as Buffer));
+  });
+
+  it('a dtype the repository lacks names the dtypes it has', async () => {
+    const err = await fetchModel(ONNX_REPO, opts({ dtype: 'q8' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DtypeNotAvailableError);
+    expect((err as Error).message).toMatch(/decoder_model_merged_quantized\.onnx.*fp32/);
+    expect(hub.contentRequests()).toEqual([]);
+  });
+});
+
+describe('hub errors', () => {
+  it('404: RepoNotFoundError naming the repo and the expected id form', async () => {
+    const err = await fetchModel('test-org/no-such-model', opts()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RepoNotFoundError);
+    expect((err as Error).message).toMatch(/test-org\/no-such-model not found on 127\.0\.0\.1:\d+.*owner\/name.*HF_TOKEN/);
+  });
+
+  it('unknown revision: RevisionNotFoundError', async () => {
+    const err = await fetchModel(ONNX_REPO, opts({ revision: 'v9' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RevisionNotFoundError);
+    expect((err as Error).message).toContain('"v9"');
+  });
+
+  it('401 gated repo: HubAuthError telling to set HF_TOKEN; with HF_TOKEN (and HF_ENDPOINT) it downloads, the token never reaching the CDN', async () => {
+    const err = await fetchModel(GATED_REPO, opts()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HubAuthError);
+    expect((err as Error).message).toMatch(/HTTP 401.*gated.*set HF_TOKEN/);
+
+    process.env.HF_ENDPOINT = hub.endpoint;
+    process.env.HF_TOKEN = 'hf_wrong_token';
+    const refused = await fetchModel(GATED_REPO, { cacheDir: cache }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HubAuthError);
+    expect((refused as Error).message).toMatch(/HF_TOKEN was sent but refused/);
+    expect((refused as Error).message).not.toContain('hf_wrong_token');
+
+    process.env.HF_TOKEN = TOKEN;
+    hub.requests.length = 0;
+    const r = await fetchModel(GATED_REPO, { cacheDir: cache });
+    expect(r.fromCache).toBe(false);
+    const hubSide = hub.requests.filter((q) => q.server === 'hub');
+    expect(hubSide.length).toBeGreaterThan(3);
+    expect(hubSide.every((q) => q.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    const cdn = hub.requests.filter((q) => q.server === 'cdn');
+    expect(cdn.length).toBeGreaterThan(0);
+    expect(cdn.every((q) => q.authorization === null)).toBe(true);
+  });
+
+  it('an unreachable host: HubNetworkError naming it; a cached folder is used offline instead', async () => {
+    // A loopback port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const closed = `http://127.0.0.1:${port}`;
+    const err = await fetchModel(ONNX_REPO, opts({ endpoint: closed })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HubNetworkError);
+    expect((err as Error).message).toMatch(new RegExp(`cannot reach 127\\.0\\.0\\.1:${port} .*HF_ENDPOINT`));
+    await fetchModel(ONNX_REPO, opts());
+    const logs: string[] = [];
+    const offline = await fetchModel(ONNX_REPO, opts({ endpoint: closed, log: (m) => logs.push(m) }));
+    expect(offline.fromCache).toBe(true);
+    expect(logs.join('\n')).toMatch(/unreachable; using the cached/);
+  });
+
+  it('a repository without MusicGen files: NoMusicgenFilesError listing what is there', async () => {
+    const err = await fetchModel(EMPTY_REPO, opts()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoMusicgenFilesError);
+    expect((err as Error).message).toMatch(/PyTorch \.bin.*found: README\.md, pytorch_model\.bin/);
+  });
+});
+
+describe('a safetensors repository (facebook/musicgen-small style)', () => {
+  it('is downloaded, converted into the cache, and gives the reference greedy codes', async () => {
+    const logs: string[] = [];
+    const r = await fetchModel(SAFETENSORS_REPO, opts({ log: (m) => logs.push(m) }));
+    expect(r.source).toBe('safetensors');
+    expect(logs.join('\n')).toMatch(/converting the safetensors checkpoint/);
+    const files = listTree(r.dir);
+    expect(files).toEqual(expect.arrayContaining(['config.json', 'onnx/decoder_model_merged.onnx', 'onnx/text_encoder.onnx', 'onnx/encodec_decode.onnx']));
+    // The checkpoint itself is not kept, and no staging or temp folder is left.
+    expect(files).not.toContain('model.safetensors');
+    expect(readdirSync(join(cache, 'hub', 'test-org--musicgen-tiny'))).toEqual(['main']);
+
+    const mg = await MusicGen.load(r.dir, { threads: 1 });
+    const ids = fixtureI64('musicgen-tiny', 'text.input_ids');
+    const mask = fixtureI64('musicgen-tiny', 'text.attention_mask');
+    const [B, T] = ids.shape;
+    const rows = (d: number[]): number[][] => Array.from({ length: B }, (_, b) => d.slice(b * T, (b + 1) * T));
+    const out = await mg.generate({ inputIds: rows(ids.data), attentionMask: rows(mask.data) }, { params: { useSampling: false, cfgCoef: 3, frames: 17 } });
+    const flat = out.codes.flatMap((item) => item.flatMap((row) => Array.from(row)));
+    expect(flat).toEqual(fixtureI64('musicgen-tiny', 'gen_cfg3.codes').data);
+
+    hub.requests.length = 0;
+    const again = await fetchModel(SAFETENSORS_REPO, opts());
+    expect(again.fromCache).toBe(true);
+    expect(hub.contentRequests()).toEqual([]);
+  });
+});
