@@ -49,7 +49,13 @@ export function detectContainer(bytes: Uint8Array, source = '<buffer>'): AudioCo
     if (head.includes('OpusHead')) throw new AudioDecodeError(source, 'Ogg Opus is not supported; convert it to WAV, FLAC, MP3 or Ogg Vorbis');
     throw new AudioDecodeError(source, 'Ogg stream with an unknown codec (only Vorbis is supported)');
   }
+  // ADTS (raw AAC) shares MPEG audio's sync word but has layer bits 00, which MPEG audio never uses.
+  if (bytes.length >= 2 && bytes[0] === 0xff && (bytes[1] & 0xf6) === 0xf0) {
+    throw new AudioDecodeError(source, 'AAC (ADTS) is not supported; convert it to WAV, FLAC, MP3 or Ogg Vorbis');
+  }
   if (ascii(0, 3) === 'ID3' || (bytes.length >= 2 && bytes[0] === 0xff && (bytes[1] & 0xe0) === 0xe0)) return 'mp3';
+  if (ascii(4, 8) === 'ftyp') throw new AudioDecodeError(source, 'MP4/M4A audio is not supported; convert it to WAV, FLAC, MP3 or Ogg Vorbis');
+  if (ascii(0, 4) === 'FORM') throw new AudioDecodeError(source, 'AIFF is not supported; convert it to WAV, FLAC, MP3 or Ogg Vorbis');
   if (bytes.length < 12) throw new AudioDecodeError(source, `too short (${bytes.length} bytes) to be an audio file`);
   throw new AudioDecodeError(source, 'unrecognised format: expected WAV, MP3, FLAC or Ogg Vorbis data');
 }

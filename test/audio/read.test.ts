@@ -126,6 +126,11 @@ describe.skipIf(!haveTool('ffmpeg', 'reference MP3 decoder and FLAC/Vorbis encod
     const opus = join(dir, 'x.opus');
     ffmpeg(['-v', 'error', '-i', BACH, '-t', '1', '-c:a', 'libopus', opus]);
     await expect(readAudio(opus)).rejects.toThrow(/Opus is not supported/);
+    for (const [ext, message] of [['aac', /AAC \(ADTS\) is not supported/], ['m4a', /MP4\/M4A audio is not supported/], ['aiff', /AIFF is not supported/]] as const) {
+      const path = join(dir, `x.${ext}`);
+      ffmpeg(['-v', 'error', '-i', BACH, '-t', '0.5', path]);
+      await expect(readAudio(path)).rejects.toThrow(message);
+    }
   });
 });
 
