@@ -25,7 +25,7 @@ export interface ItemRow {
   mean: number;
 }
 
-export interface RaterRow {
+export interface RaterSummary {
   raterId: number;
   label: string | null;
   n: number;
@@ -58,7 +58,7 @@ export const DEFAULT_SCREENING: ScreeningOptions = { maxTrapFailureRate: 0.15, o
 export interface TestReport {
   scale: Scale;
   ratings: number;
-  raters: RaterRow[];
+  raters: RaterSummary[];
   /** All raters. */
   systems: SystemSummary[];
   /** Without screened raters. */
@@ -110,7 +110,7 @@ function trapFailed(r: RatingRecord, scale: Scale): boolean | null {
 const clipKey = (r: RatingRecord): string => `${r.itemKey}\u0000${r.system}`;
 
 /** Per-rater table with screening decisions. */
-export function raterTable(ratings: readonly RatingRecord[], scale: Scale, opts = DEFAULT_SCREENING): RaterRow[] {
+export function raterTable(ratings: readonly RatingRecord[], scale: Scale, opts = DEFAULT_SCREENING): RaterSummary[] {
   const scored = ratings.filter((r) => r.kind !== 'trap');
   const z = raterZScores(scored);
   const byClip = groupBy(scored, clipKey);
@@ -130,7 +130,7 @@ export function raterTable(ratings: readonly RatingRecord[], scale: Scale, opts 
   }
   const dMean = mean([...disagreement.values()]);
   const dSd = sd([...disagreement.values()]);
-  const rows: RaterRow[] = [];
+  const rows: RaterSummary[] = [];
   for (const [raterId, rs] of byRater) {
     const checks = rs.map((r) => trapFailed(r, scale)).filter((x): x is boolean => x !== null);
     const failed = checks.filter(Boolean).length;

@@ -189,6 +189,10 @@ describe('MOS server: attacks are rejected', () => {
     const ok = await admin.request({ url: `/admin/tests/${test.id}/invites`, form: { csrf: adminCsrf, count: 2 } });
     expect(ok.statusCode).toBe(200);
     expect(ok.body.match(/http:\/\/127\.0\.0\.1:8895\/i\/[A-Za-z0-9_-]{32}/g)).toHaveLength(2);
+    expect((await admin.request({ url: '/admin/logout', form: { csrf: forged } })).statusCode).toBe(403);
+    expect((await admin.request({ url: `/admin/tests/${test.id}` })).statusCode).toBe(200); // still logged in
+    expect((await admin.request({ url: '/admin/logout', form: { csrf: adminCsrf } })).statusCode).toBe(303);
+    expect((await admin.request({ url: `/admin/tests/${test.id}` })).statusCode).toBe(403);
     expect(store.countRatings()).toBe(0);
   });
 

@@ -22,7 +22,7 @@ export interface TestListEntry {
   raters: number;
 }
 
-export function dashboardPage(tests: readonly TestListEntry[], publicUrl: string): string {
+export function dashboardPage(tests: readonly TestListEntry[], publicUrl: string, csrf: string | null): string {
   const rows = tests
     .map(
       (t) => `<tr><td class="l"><a href="/admin/tests/${t.test.id}">${esc(t.test.name)}</a></td><td class="l">${esc(t.setName)}</td>
@@ -33,7 +33,7 @@ export function dashboardPage(tests: readonly TestListEntry[], publicUrl: string
   return page(
     'MOS admin',
     `<h1>Listening tests</h1><table><tr><th class="l">Test</th><th class="l">Set</th><th class="l">Scale</th><th>Raters</th><th>Ratings</th><th class="l">Open link</th></tr>${rows}</table>
-<form method="post" action="/admin/logout"><button type="submit">Log out</button></form>`,
+${csrf ? `<form method="post" action="/admin/logout"><input type="hidden" name="csrf" value="${esc(csrf)}"><button type="submit">Log out</button></form>` : ''}`,
   );
 }
 

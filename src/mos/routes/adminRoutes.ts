@@ -19,6 +19,12 @@ const loginBody = {
   additionalProperties: false,
   properties: { secret: { type: 'string', minLength: 1, maxLength: 200 } },
 } as const;
+const csrfBody = {
+  type: 'object',
+  required: ['csrf'],
+  additionalProperties: false,
+  properties: { csrf: { type: 'string', maxLength: 64 } },
+} as const;
 const inviteBody = {
   type: 'object',
   required: ['csrf', 'count'],
@@ -43,14 +49,15 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const html = (reply: FastifyReply, body: string) => reply.type('text/html; charset=utf-8').send(body);
 
   app.get('/admin', { schema: { querystring: noQuery } }, async (req, reply) => {
-    if (!admin.identify(req)) return html(reply, loginPage());
+    const who = admin.identify(req);
+    if (!who) return html(reply, loginPage());
     const tests = store.listTests().map((test) => ({
       test,
       setName: store.listSets().find((s) => s.id === test.setId)?.name ?? '?',
       ratings: store.countRatings(test.id),
       raters: store.countRaters(test.id),
     }));
-    return html(reply, dashboardPage(tests, ctx.publicUrl));
+    return html(reply, dashboardPage(tests, ctx.publicUrl, who.kind === 'cookie' ? who.csrf : null));
   });
 
   app.post<{ Body: { secret: string } }>(
@@ -64,9 +71,12 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   );
 
-  app.post('/admin/logout', { schema: { querystring: noQuery } }, async (req, reply) => {
+  app.post<{ Body: { csrf: string } }>('/admin/logout', { schema: { body: csrfBody, querystring: noQuery } }, async (req, reply) => {
     const who = admin.identify(req);
-    if (who?.kind === 'cookie') admin.end(who.id);
+    if (who?.kind === 'cookie') {
+      checkCsrf(who.csrf, req.body.csrf);
+      admin.end(who.id);
+    }
     reply.clearCookie(ADMIN_COOKIE, { path: '/' });
     return reply.redirect('/admin', 303);
   });

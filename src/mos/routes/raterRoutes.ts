@@ -67,7 +67,9 @@ export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
   });
 
   // Open link: anyone with it becomes a new rater (once per browser: an existing session is reused).
-  app.get<{ Params: { token: string } }>('/open/:token', { schema: { params: tokenParams, querystring: noQuery } }, async (req, reply) => {
+  // Each visit without a session creates a rater: limit it harder than the rest (per IP).
+  const openLimit = { rateLimit: { max: 30, timeWindow: '1 minute' } };
+  app.get<{ Params: { token: string } }>('/open/:token', { schema: { params: tokenParams, querystring: noQuery }, config: openLimit }, async (req, reply) => {
     const test = store.testByOpenCode(req.params.token);
     if (!test) throw new MosNotFoundError('this link is not valid (or the test is closed)');
     const existing = req.cookies[RATER_COOKIE];
