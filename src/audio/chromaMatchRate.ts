@@ -1,5 +1,8 @@
+import { CHROMA_HOP, CHROMA_SAMPLE_RATE, extractChroma, type Chroma } from './chroma.js';
+import { convertAudio } from './convertAudio.js';
 import { InvalidAudioError } from './errors.js';
-import type { Chroma } from './chroma.js';
+import { JULIUS_RESAMPLE } from './resample.js';
+import { channelLength } from './validate.js';
 
 const COSINE_EPS = 1e-8;
 
@@ -30,4 +33,28 @@ export function chromaMatchRate(reference: Chroma, generated: Chroma): number {
     sum += dot / (Math.max(Math.sqrt(na), COSINE_EPS) * Math.max(Math.sqrt(nb), COSINE_EPS));
   }
   return sum / t;
+}
+
+/**
+ * AudioCraft's ChromaCosineSimilarityMetric.update for one (reference, generated) pair of audio:
+ * both are converted to mono 32 kHz (julius' kernel, as convert_audio), given one-hot chroma, and
+ * compared over the first ceil(size / 4096) frames, size being the 32 kHz sample count. AudioCraft
+ * requires equal shapes; here both are cut to the shorter one first. Returns the mean cosine and
+ * the frame count, so several pairs aggregate as AudioCraft's compute(): sum(mean * frames) / sum(frames).
+ */
+export function audioChromaMatchRate(
+  reference: readonly Float32Array[],
+  generated: readonly Float32Array[],
+  sampleRate: number,
+): { rate: number; frames: number } {
+  const length = Math.min(channelLength(reference, 'audioChromaMatchRate'), channelLength(generated, 'audioChromaMatchRate'));
+  const toChroma = (audio: readonly Float32Array[]): Chroma => {
+    const [mono] = convertAudio(audio.map((c) => c.subarray(0, length)), sampleRate, CHROMA_SAMPLE_RATE, 1, JULIUS_RESAMPLE);
+    return extractChroma(mono, CHROMA_SAMPLE_RATE);
+  };
+  const ref = toChroma(reference);
+  const gen = toChroma(generated);
+  const size = Math.floor((CHROMA_SAMPLE_RATE * length) / sampleRate);
+  const frames = Math.min(Math.ceil(size / CHROMA_HOP), ref.length);
+  return { rate: chromaMatchRate(ref.slice(0, frames), gen.slice(0, frames)), frames };
 }

@@ -21,6 +21,6 @@ export {
   type ExtractChromaOptions,
 } from './chroma.js';
 export { chromaFilterBank, type ChromaFilterBankOptions } from './chromaFilterBank.js';
-export { chromaMatchRate } from './chromaMatchRate.js';
+export { chromaMatchRate, audioChromaMatchRate } from './chromaMatchRate.js';
 export { chromagramPng, type ChromagramImageOptions } from './chromagramImage.js';
 export { forEachPowerFrame, hannWindow, stftFrameCount, type PowerSpectrogramOptions } from './stft.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { extractChroma, fitChromaLength, rawChroma, MELODY_CHROMA_LENGTH } from '../../src/audio/chroma.js';
 import { chromaFilterBank } from '../../src/audio/chromaFilterBank.js';
-import { chromaMatchRate } from '../../src/audio/chromaMatchRate.js';
+import { audioChromaMatchRate, chromaMatchRate } from '../../src/audio/chromaMatchRate.js';
 import { resample } from '../../src/audio/resample.js';
 import { fixtureF32, relL2 } from '../helpers/fixtures.js';
 
@@ -101,5 +101,26 @@ describe('chroma length and edge cases', () => {
     const a = [0, 4, 7, 0].map((c) => Float32Array.from({ length: 12 }, (_, i) => (i === c ? 1 : 0)));
     const b = [0, 4, 9, 2, 5].map((c) => Float32Array.from({ length: 12 }, (_, i) => (i === c ? 1 : 0)));
     expect(chromaMatchRate(a, b)).toBeCloseTo(0.5, 12);
+  });
+});
+
+describe('audioChromaMatchRate (AudioCraft ChromaCosineSimilarityMetric for one pair)', () => {
+  const arpeggio = fixtureF32('dsp', 'arpeggio_32k.pcm').data;
+
+  it('is 1 for the same melody, also at 48 kHz in stereo, and counts ceil(size / 4096) frames', () => {
+    expect(audioChromaMatchRate([arpeggio], [arpeggio], 32000)).toEqual({ rate: 1, frames: Math.ceil(96000 / 4096) });
+    const at48k = resample(arpeggio, 32000, 48000);
+    expect(audioChromaMatchRate([at48k, at48k], [at48k], 48000).rate).toBe(1);
+  });
+
+  it('is the share of frames whose pitch class agrees: the arpeggio against itself shifted by one note', () => {
+    // C E G C vs E G C C: notes 1-3 disagree, the last agrees; frames at note boundaries blur.
+    const shifted = new Float32Array(arpeggio.length);
+    shifted.set(arpeggio.subarray(24000));
+    shifted.set(arpeggio.subarray(72000), 72000);
+    const { rate, frames } = audioChromaMatchRate([arpeggio], [shifted], 32000);
+    expect(frames).toBe(24);
+    expect(rate).toBeGreaterThan(0.15);
+    expect(rate).toBeLessThan(0.4);
   });
 });
