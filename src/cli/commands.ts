@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
+import { register as registerChroma } from './chroma.js';
 import { register as registerConvert } from './convert.js';
 import { register as registerDemo } from './demo.js';
+import { register as registerFetch } from './fetch.js';
 import { register as registerGenerate } from './generate.js';
+import { register as registerLoudness } from './loudness.js';
+import { register as registerMos } from './mos.js';
 import { register as registerSynth } from './synth.js';
 
 /**
@@ -11,6 +15,10 @@ import { register as registerSynth } from './synth.js';
 export function registerCommands(program: Command): void {
   registerGenerate(program);
   registerDemo(program);
+  registerFetch(program);
   registerConvert(program);
   registerSynth(program);
+  registerChroma(program);
+  registerLoudness(program);
+  registerMos(program);
 }

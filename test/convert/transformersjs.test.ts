@@ -69,11 +69,11 @@ describe('transformers.js on a converted musicgen-tiny folder', () => {
   it('with the end of the delay pattern masked as HF does, reproduces the reference audio within 1e-4', async () => {
     // Same files, same transformers.js sessions and loop; only its input preparation is taught
     // HF's apply_delay_pattern_mask for the end pads (cells at col >= max_length - (K - 1 - k)).
-    const proto = Object.getPrototypeOf(model) as { prepare_inputs_for_generation: (...a: unknown[]) => unknown };
+    const proto = Object.getPrototypeOf(model) as { prepare_inputs_for_generation: (ids: bigint[][], ...rest: unknown[]) => unknown };
     const original = proto.prepare_inputs_for_generation;
     const maxLength = 1 + MAX_NEW_TOKENS;
     const pad = 64n;
-    const patched = Object.create(model) as GenModel & { prepare_inputs_for_generation: (...a: unknown[]) => unknown };
+    const patched = Object.create(model) as GenModel & { prepare_inputs_for_generation: (ids: bigint[][], ...rest: unknown[]) => unknown };
     patched.prepare_inputs_for_generation = function (inputIds: bigint[][], ...rest: unknown[]) {
       const masked = inputIds.map((row, i) => row.map((v, j) => (j >= maxLength - (K - 1 - (i % K)) ? pad : v)));
       return original.call(this, masked, ...rest);

@@ -37,11 +37,11 @@ describe('greedy generation against transformers.js', () => {
     const model = await MusicgenForConditionalGeneration.from_pretrained(folder, { dtype: 'fp32' });
     // transformers.js masks only the start of the delay pattern before each forward; give it HF's
     // end mask too (see test/convert/transformersjs.test.ts) so both loops see the same inputs.
-    const proto = Object.getPrototypeOf(model) as { prepare_inputs_for_generation: (...a: unknown[]) => unknown };
+    const proto = Object.getPrototypeOf(model) as { prepare_inputs_for_generation: (ids: bigint[][], ...rest: unknown[]) => unknown };
     const original = proto.prepare_inputs_for_generation;
     const pad = BigInt(ours.config.decoder.padTokenId);
     const maxLength = 1 + NEW_TOKENS;
-    const patched = Object.create(model) as typeof model & { prepare_inputs_for_generation: (...a: unknown[]) => unknown };
+    const patched = Object.create(model) as typeof model & { prepare_inputs_for_generation: (ids: bigint[][], ...rest: unknown[]) => unknown };
     patched.prepare_inputs_for_generation = function (ids: bigint[][], ...rest: unknown[]) {
       return original.call(this, ids.map((row, i) => row.map((v, j) => (j >= maxLength - (K - 1 - (i % K)) ? pad : v))), ...rest);
     };
