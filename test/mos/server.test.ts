@@ -84,6 +84,27 @@ describe('MOS server: rater flow', () => {
     expect(JSON.parse(json.body).ratings).toHaveLength(4);
   });
 
+  it('audio honours single byte ranges (Safari needs them)', async () => {
+    const { store, test, app } = await setup('acr');
+    const { c } = await invited(store, app, test.id);
+    const clip = parseTrial((await c.request({ url: '/session' })).body).rated[0];
+    const full = await c.request({ url: `/audio/${clip}` });
+    expect(full.statusCode).toBe(200);
+    expect(full.headers['accept-ranges']).toBe('bytes');
+    const size = full.rawPayload.length;
+    const head = await c.request({ url: `/audio/${clip}`, headers: { range: 'bytes=0-99' } });
+    expect(head.statusCode).toBe(206);
+    expect(head.headers['content-range']).toBe(`bytes 0-99/${size}`);
+    expect(head.rawPayload.equals(full.rawPayload.subarray(0, 100))).toBe(true);
+    const tail = await c.request({ url: `/audio/${clip}`, headers: { range: 'bytes=-10' } });
+    expect(tail.rawPayload.equals(full.rawPayload.subarray(size - 10))).toBe(true);
+    const open = await c.request({ url: `/audio/${clip}`, headers: { range: `bytes=${size - 4}-` } });
+    expect(open.headers['content-range']).toBe(`bytes ${size - 4}-${size - 1}/${size}`);
+    expect((await c.request({ url: `/audio/${clip}`, headers: { range: `bytes=${size}-` } })).statusCode).toBe(416);
+    expect((await c.request({ url: `/audio/${clip}`, headers: { range: 'bytes=0-1,4-5' } })).statusCode).toBe(400);
+    expect((await c.request({ url: `/audio/${clip}`, headers: { range: 'bytes=../../etc/passwd' } })).statusCode).toBe(400);
+  });
+
   it('open link creates one rater per browser', async () => {
     const { store, test, app } = await setup('ovl');
     const c = new Client(app);
