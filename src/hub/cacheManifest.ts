@@ -14,6 +14,8 @@ export interface CacheManifest {
   dtypes: string[];
   /** Every file of the folder with its size, so a damaged cache is noticed without hashing. */
   files: Record<string, number>;
+  /** Git blob ids of downloaded files, so a later commit can reuse the unchanged ones. */
+  blobIds?: Record<string, string>;
 }
 
 function isManifest(v: unknown): v is CacheManifest {

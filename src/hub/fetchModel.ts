@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { convertCheckpoint } from '../convert/modelFolder.js';
 import { cacheDir as defaultCacheDir } from '../cli/defaultModel.js';
@@ -105,11 +105,13 @@ export async function fetchModel(repoId: string, opts: FetchModelOptions = {}): 
   let done = 0;
   let total = 0;
   let downloaded = 0;
+  const previous = readManifest(modelDir);
   const fetchAll = async (files: RepoFileEntry[]): Promise<void> => {
     for (const file of files) {
       const dest = join(staging, file.path);
+      if (!existsSync(dest)) reuseUnchanged(file, modelDir, previous, dest);
       if (existsSync(dest)) {
-        // Verified in an earlier run that stopped before installing.
+        // Verified in an earlier run that stopped before installing, or unchanged since the cached commit.
         done += statSync(dest).size;
         opts.progress?.(done, Math.max(total, done), file.path);
         continue;
@@ -150,6 +152,7 @@ export async function fetchModel(repoId: string, opts: FetchModelOptions = {}): 
     source: plan.source,
     dtypes: [dtype],
     files: {},
+    blobIds: Object.fromEntries(plan.files.flatMap((f) => (f.blobId ? [[f.path, f.blobId]] : []))),
   };
   if (plan.source === 'onnx') {
     installFolder(staging, plan.files.map((f) => f.path), modelDir, manifest, root);
@@ -169,6 +172,22 @@ export async function fetchModel(repoId: string, opts: FetchModelOptions = {}): 
     fromCache: false,
     downloadedBytes: downloaded,
   };
+}
+
+/**
+ * A file whose git blob id equals the one in the cached folder of an older commit is linked (or
+ * copied) into staging instead of downloaded again: a README edit on main costs no gigabytes.
+ */
+function reuseUnchanged(file: RepoFileEntry, modelDir: string, previous: CacheManifest | null, dest: string): void {
+  if (!file.blobId || previous?.source !== 'onnx' || previous.blobIds?.[file.path] !== file.blobId) return;
+  const cached = join(modelDir, file.path);
+  if (!existsSync(cached) || statSync(cached).size !== file.size) return;
+  mkdirSync(dirname(dest), { recursive: true });
+  try {
+    linkSync(cached, dest);
+  } catch {
+    copyFileSync(cached, dest);
+  }
 }
 
 function removeIfEmpty(dir: string): void {
@@ -219,6 +238,7 @@ function installFolder(from: string, relPaths: string[], modelDir: string, manif
       ...existing,
       dtypes: [...new Set([...existing.dtypes, ...manifest.dtypes])].sort(),
       files: { ...existing.files, ...sizes },
+      blobIds: { ...existing.blobIds, ...manifest.blobIds },
     });
     return;
   }

@@ -15,6 +15,8 @@ export interface RepoFileEntry {
   size: number | null;
   /** sha256 of the content: the LFS oid. Plain git files only get a size check. */
   sha256: string | null;
+  /** Git blob id: changes whenever the file (or its LFS pointer) changes between commits. */
+  blobId: string | null;
 }
 
 export interface RevisionInfo {
@@ -46,6 +48,7 @@ const MAX_TREE_PAGES = 100;
 interface TreeEntryJson {
   type: string;
   path: string;
+  oid?: string;
   size?: number;
   lfs?: { oid?: string; size?: number };
 }
@@ -127,7 +130,8 @@ export class HubClient {
         if (!isTreeEntry(entry) || entry.type !== 'file') continue;
         const lfsOid = entry.lfs && typeof entry.lfs.oid === 'string' && /^[0-9a-f]{64}$/.test(entry.lfs.oid) ? entry.lfs.oid : null;
         const size = typeof entry.size === 'number' ? entry.size : typeof entry.lfs?.size === 'number' ? entry.lfs.size : null;
-        files.push({ path: entry.path, size, sha256: lfsOid });
+        const blobId = typeof entry.oid === 'string' ? entry.oid : null;
+        files.push({ path: entry.path, size, sha256: lfsOid, blobId });
       }
       const next = nextLink(response.headers.get('link'));
       url = next ? new URL(next, url).toString() : null;

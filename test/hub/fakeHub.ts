@@ -82,10 +82,18 @@ export class FakeHub {
     readonly endpoint: string,
     readonly cdnOrigin: string,
   ) {
-    for (const repo of repos.values()) {
-      for (const [path, data] of repo.files) {
-        if (isLfs(path, data)) this.lfs.set(sha256(data), { data, sha256: sha256(data), path });
-      }
+    for (const repo of repos.values()) this.indexLfs(repo);
+  }
+
+  /** Replaces a repository's content (e.g. a new commit on main). */
+  setRepo(repoId: string, repo: FakeRepo): void {
+    this.repos.set(repoId, repo);
+    this.indexLfs(repo);
+  }
+
+  private indexLfs(repo: FakeRepo): void {
+    for (const [path, data] of repo.files) {
+      if (isLfs(path, data)) this.lfs.set(sha256(data), { data, sha256: sha256(data), path });
     }
   }
 

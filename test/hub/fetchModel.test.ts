@@ -30,6 +30,7 @@ const TOKEN = 'hf_fake_test_token_123';
 const work = mkdtempSync(join(tmpdir(), 'mg-hub-'));
 let hub: FakeHub;
 let onnxFiles: Map<string, Buffer>;
+let withExtras: Map<string, Buffer>;
 let caseNo = 0;
 /** A fresh cache root per test: no test sees another's downloads. */
 let cache = '';
@@ -55,7 +56,7 @@ beforeAll(async () => {
   delete process.env.HF_ENDPOINT;
   onnxFiles = filesOfFolder(synthesizedPreset('tiny'));
   // Files a MusicGen folder does not need: they must not be downloaded.
-  const withExtras = new Map(onnxFiles);
+  withExtras = new Map(onnxFiles);
   withExtras.set('README.md', Buffer.from('# tiny\n'));
   withExtras.set('.gitattributes', Buffer.from('*.onnx filter=lfs\n'));
   withExtras.set('onnx/decoder_model.onnx', Buffer.alloc(50_000, 7));
@@ -188,6 +189,29 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
     expect(sha256(readFileSync(join(r.dir, path)))).toBe(sha256(onnxFiles.get(path) as Buffer));
   });
 
+  it('a new commit on main is assembled in a fresh folder and swapped in whole, reusing unchanged weights', async () => {
+    const first = await fetchModel(ONNX_REPO, opts());
+    const changed = new Map(onnxFiles);
+    const newConfig = Buffer.from(JSON.stringify({ ...JSON.parse((onnxFiles.get('config.json') as Buffer).toString()), _note: 'v2' }));
+    changed.set('config.json', newConfig);
+    const newCommit = 'b'.repeat(40);
+    hub.setRepo(ONNX_REPO, { files: changed, commit: newCommit });
+    try {
+      hub.requests.length = 0;
+      const second = await fetchModel(ONNX_REPO, opts());
+      expect(second.fromCache).toBe(false);
+      expect(second.commit).toBe(newCommit);
+      expect(second.dir).toBe(first.dir);
+      expect(readFileSync(join(second.dir, 'config.json'))).toEqual(newConfig);
+      // Only the changed file is downloaded; unchanged files (same git blob id) come from the old folder.
+      expect(hub.contentRequests().map((q) => q.url)).toEqual([`/${ONNX_REPO}/resolve/${newCommit}/config.json`]);
+      for (const [path, data] of changed) expect(sha256(readFileSync(join(second.dir, path))), path).toBe(sha256(data));
+      expect(JSON.parse(readFileSync(join(second.dir, '.musicgen-hub.json'), 'utf8')).commit).toBe(newCommit);
+    } finally {
+      hub.setRepo(ONNX_REPO, { files: withExtras });
+    }
+  });
+
   it('a dtype the repository lacks names the dtypes it has', async () => {
     const err = await fetchModel(ONNX_REPO, opts({ dtype: 'q8' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DtypeNotAvailableError);
@@ -282,5 +306,14 @@ describe('a safetensors repository (facebook/musicgen-small style)', () => {
     const again = await fetchModel(SAFETENSORS_REPO, opts());
     expect(again.fromCache).toBe(true);
     expect(hub.contentRequests()).toEqual([]);
+
+    // Another dtype of the same commit joins the folder; the fp32 decoder stays.
+    const q8 = await fetchModel(SAFETENSORS_REPO, opts({ dtype: 'q8' }));
+    expect(q8.fromCache).toBe(false);
+    expect(q8.dir).toBe(r.dir);
+    expect(listTree(r.dir)).toEqual(expect.arrayContaining(['onnx/decoder_model_merged.onnx', 'onnx/decoder_model_merged_quantized.onnx']));
+    expect(JSON.parse(readFileSync(join(r.dir, '.musicgen-hub.json'), 'utf8')).dtypes).toEqual(['fp32', 'q8']);
+    expect((await fetchModel(SAFETENSORS_REPO, opts())).fromCache).toBe(true);
+    await MusicGen.load(r.dir, { dtype: 'q8', threads: 1 });
   });
 });
