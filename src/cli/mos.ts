@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { MosInputError } from '../mos/errors.js';
 import { exportJson, ratingsCsv } from '../mos/export.js';
 import { importAudiocraftFolders, importManifest, type ImportSummary } from '../mos/importSet.js';
 import { SCALES, type Scale } from '../mos/scales.js';
@@ -100,8 +101,9 @@ export function register(program: Command): void {
         trapsPerRater: number;
         openLink: boolean;
       }) => {
-        if (!o.manifest === !o.folder) throw new InvalidArgumentError('give either --manifest FILE or --folder SYSTEM=DIR (repeatable)');
-        if (o.folder && !o.name) throw new InvalidArgumentError('--folder needs --name for the set');
+        // MusicgenErrors (not commander's) so the launcher prints them.
+        if (!o.manifest === !o.folder) throw new MosInputError('give either --manifest FILE or --folder SYSTEM=DIR (repeatable)');
+        if (o.folder && !o.name) throw new MosInputError('--folder needs --name for the set');
         await withStore(o.db, async (store) => {
           const opts = { cacheDir: o.cache ?? `${o.db}.playback`, targetLufs: o.lufs, seed: o.seed, traps: o.traps };
           const s: ImportSummary = o.manifest
