@@ -184,15 +184,6 @@ describe('vocabulary 2048 (real MusicGen size)', () => {
       expect(test.pValue).toBeGreaterThan(0.001);
     });
   }
-
-  it('sampling a 2048 row is cheap (no sort): 20 000 top-k 250 draws of a 2048 row stay fast', () => {
-    const sampler = new TokenSampler(2048);
-    const rng = new Rng(1);
-    const t0 = performance.now();
-    for (let i = 0; i < 20_000; i++) sampler.sample(logits, sampled({ topK: 250 }), rng);
-    const ms = performance.now() - t0;
-    expect(ms).toBeLessThan(5000); // generous: the machine is shared
-  });
 });
 
 describe('greedy and determinism', () => {
