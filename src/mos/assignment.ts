@@ -3,13 +3,16 @@ import { shuffled } from './random.js';
 export interface TrialLoad {
   trialId: number;
   isTrap: boolean;
-  /** How many raters were already given this trial. */
+  /** How many raters already rated this trial. */
+  rated: number;
+  /** How many raters were given it (rated or still pending). */
   assigned: number;
 }
 
 /**
- * Picks the next batch of trials for one rater: the least-assigned trials first (ties broken at
- * random), never a trial the rater already has, traps mixed in, final order shuffled. Pure so it
+ * Picks the next batch of trials for one rater: the least-rated trials first, then the least
+ * assigned (so raters starting together spread out, while abandoned sessions do not hold trials
+ * back forever), remaining ties broken at random, never a trial the rater already has, traps mixed in, final order shuffled. Pure so it
  * can be tested; the store runs it inside a transaction.
  */
 export function pickTrials(
@@ -20,7 +23,7 @@ export function pickTrials(
   rand: () => number,
 ): number[] {
   const leastFirst = (xs: TrialLoad[]): TrialLoad[] =>
-    shuffled(xs, rand).sort((a, b) => a.assigned - b.assigned); // sort is stable: shuffle = tie-break
+    shuffled(xs, rand).sort((a, b) => a.rated - b.rated || a.assigned - b.assigned); // stable sort: shuffle = tie-break
   const open = loads.filter((l) => !alreadyAssigned.has(l.trialId));
   const picked = [
     ...leastFirst(open.filter((l) => !l.isTrap)).slice(0, regular),

@@ -315,7 +315,7 @@ export class MosStore {
   }
 
   /**
-   * Gives the rater a new batch of trials (balanced: least-assigned first, no repeats). Returns
+   * Gives the rater a new batch of trials (balanced: least-rated first, no repeats). Returns
    * how many were added; 0 when the rater has seen every trial.
    */
   assignBatch(raterId: number): number {
@@ -326,12 +326,12 @@ export class MosStore {
       const loads = (
         this.db
           .prepare(
-            `SELECT t.id AS trialId, t.is_trap AS isTrap, COUNT(a.id) AS assigned
+            `SELECT t.id AS trialId, t.is_trap AS isTrap, COUNT(a.id) AS assigned, COUNT(a.completed_at) AS rated
              FROM trials t LEFT JOIN assignments a ON a.trial_id = t.id
              WHERE t.test_id = ? GROUP BY t.id ORDER BY t.id`,
           )
-          .all(test.id) as { trialId: number; isTrap: number; assigned: number }[]
-      ).map((r): TrialLoad => ({ trialId: r.trialId, isTrap: r.isTrap === 1, assigned: r.assigned }));
+          .all(test.id) as { trialId: number; isTrap: number; assigned: number; rated: number }[]
+      ).map((r): TrialLoad => ({ trialId: r.trialId, isTrap: r.isTrap === 1, assigned: r.assigned, rated: r.rated }));
       const mine = this.db.prepare('SELECT trial_id, position FROM assignments WHERE rater_id = ?').all(raterId) as {
         trial_id: number;
         position: number;

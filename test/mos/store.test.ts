@@ -45,8 +45,18 @@ describe('MosStore', () => {
     expect(new Set(trials).size).toBe(12);
   });
 
+  it('prefers least-rated trials, then least-assigned ones', () => {
+    const loads = [
+      { trialId: 1, isTrap: false, rated: 2, assigned: 2 },
+      { trialId: 2, isTrap: false, rated: 0, assigned: 5 }, // handed out often, never finished
+      { trialId: 3, isTrap: false, rated: 1, assigned: 1 },
+      { trialId: 4, isTrap: false, rated: 0, assigned: 1 },
+    ];
+    for (let seed = 0; seed < 5; seed++) expect(pickTrials(loads, new Set([4]), 2, 0, seededRandom(seed)).sort()).toEqual([2, 3]);
+  });
+
   it('shuffles order per rater (seeded, reproducible)', () => {
-    const loads = Array.from({ length: 20 }, (_, i) => ({ trialId: i, isTrap: false, assigned: 0 }));
+    const loads = Array.from({ length: 20 }, (_, i) => ({ trialId: i, isTrap: false, assigned: 0, rated: 0 }));
     const a = pickTrials(loads, new Set(), 20, 0, seededRandom(1));
     const b = pickTrials(loads, new Set(), 20, 0, seededRandom(1));
     const c = pickTrials(loads, new Set(), 20, 0, seededRandom(2));
