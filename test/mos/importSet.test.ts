@@ -67,6 +67,16 @@ describe('importManifest', () => {
     expect(ratio(ref)).toBeGreaterThan(0.5);
     expect(ratio(a70)).toBeGreaterThan(0.5);
     expect(ratio(a35)).toBeLessThan(1e-4);
+    // The trap is clearly degraded: band-limited, noisy, with silent dropouts of ~120 ms.
+    const trap = await ofKind('trap');
+    expect(ratio(trap)).toBeLessThan(1e-3);
+    let run = 0;
+    let longest = 0;
+    for (const v of trap) {
+      run = v === 0 ? run + 1 : 0;
+      longest = Math.max(longest, run);
+    }
+    expect(longest / 48000).toBeGreaterThan(0.1);
     // The hidden reference plays the reference file under another public id.
     const hidden = clips.find((x) => x.itemId === p0.id && x.kind === 'hidden_reference');
     const open = clips.find((x) => x.itemId === p0.id && x.kind === 'reference');
