@@ -29,3 +29,6 @@ export class NoMusicgenFilesError extends HubError {}
 
 /** The requested precision is not in the repository and cannot be made from it. */
 export class DtypeNotAvailableError extends HubError {}
+
+/** Another process holds the download lock of the repository for too long. */
+export class CacheBusyError extends HubError {}

@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSyn
 import { dirname, join } from 'node:path';
 import { convertCheckpoint } from '../convert/modelFolder.js';
 import { cacheDir as defaultCacheDir } from '../cli/defaultModel.js';
+import { acquireCacheLock } from './cacheLock.js';
 import { cachedFolderHolds, readManifest, writeManifest, type CacheManifest } from './cacheManifest.js';
 import { planDownload, SAFETENSORS_INDEX, shardFiles, checkDtype, type DownloadPlan } from './downloadPlan.js';
 import { HubNetworkError, NoMusicgenFilesError } from './errors.js';
@@ -30,6 +31,8 @@ export interface FetchModelOptions {
   retries?: number;
   /** A download delivering nothing for this long is aborted and resumed (default 60 s). */
   stallTimeoutMs?: number;
+  /** How long to wait for another process fetching the same repository (default 30 min). */
+  lockTimeoutMs?: number;
 }
 
 export interface FetchedModel {
@@ -100,7 +103,33 @@ export async function fetchModel(repoId: string, opts: FetchModelOptions = {}): 
   }
 
   const label = `${repoId}@${ref.revision}`;
+  // Planned before locking: a repo without MusicGen files leaves nothing behind in the cache.
   const plan = planDownload(label, info.files, dtype);
+  const release = await acquireCacheLock(join(root, '.lock'), label, { timeoutMs: opts.lockTimeoutMs });
+  try {
+    // Another process may have fetched it while we waited for the lock.
+    const fetchedMeanwhile = cachedFolderHolds(modelDir, dtype, info.commit);
+    if (fetchedMeanwhile) return cachedResult(ref, modelDir, fetchedMeanwhile, dtype);
+    return await download(ref, info, plan, root, modelDir, client, opts);
+  } finally {
+    release();
+  }
+}
+
+/** The download, install and (for checkpoints) conversion, under the repository's lock. */
+async function download(
+  ref: RepoRef,
+  info: RevisionInfo,
+  plan: DownloadPlan,
+  root: string,
+  modelDir: string,
+  client: HubClient,
+  opts: FetchModelOptions,
+): Promise<FetchedModel> {
+  const repoId = repoIdOf(ref);
+  const label = `${repoId}@${ref.revision}`;
+  const log = opts.log ?? ((): void => undefined);
+  const dtype = plan.dtype;
   const staging = join(root, '.downloads', info.commit);
   let done = 0;
   let total = 0;

@@ -1,5 +1,6 @@
 export { DEFAULT_HUB_ENDPOINT, hubEndpoint, hubToken } from './endpoint.js';
 export {
+  CacheBusyError,
   ChecksumMismatchError,
   DtypeNotAvailableError,
   HubAuthError,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -212,6 +213,24 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
     }
   });
 
+  it('concurrent fetches of one repo download it once (the second waits for the lock, then finds the cache)', async () => {
+    const [a, b] = await Promise.all([fetchModel(ONNX_REPO, opts()), fetchModel(ONNX_REPO, opts())]);
+    expect(a.dir).toBe(b.dir);
+    expect([a.fromCache, b.fromCache].sort()).toEqual([false, true]);
+    expect(hub.requests.filter((q) => q.url.includes('/resolve/')).length).toBe(onnxFiles.size);
+    expect(existsSync(join(cache, 'hub', 'test-org--musicgen-tiny-onnx', '.lock'))).toBe(false);
+  });
+
+  it('a lock left by a crashed process is taken over', async () => {
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid as number;
+    const lock = join(cache, 'hub', 'test-org--musicgen-tiny-onnx', '.lock');
+    mkdirSync(join(lock, '..'), { recursive: true });
+    writeFileSync(lock, String(deadPid));
+    const r = await fetchModel(ONNX_REPO, opts({ lockTimeoutMs: 2_000 }));
+    expect(r.fromCache).toBe(false);
+    expect(existsSync(lock)).toBe(false);
+  });
+
   it('a dtype the repository lacks names the dtypes it has', async () => {
     const err = await fetchModel(ONNX_REPO, opts({ dtype: 'q8' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DtypeNotAvailableError);
@@ -278,6 +297,7 @@ describe('hub errors', () => {
     const err = await fetchModel(EMPTY_REPO, opts()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NoMusicgenFilesError);
     expect((err as Error).message).toMatch(/PyTorch \.bin.*found: README\.md, pytorch_model\.bin/);
+    expect(existsSync(join(cache, 'hub'))).toBe(false);
   });
 });
 
