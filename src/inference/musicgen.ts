@@ -62,6 +62,29 @@ export interface GenerationResult {
   timings: GenerationTimings;
 }
 
+/** Per-item settings of generateBatch: every sampling parameter, the CFG coefficient and the seed. */
+export interface ItemSettings {
+  useSampling: boolean;
+  topK: number;
+  topP: number;
+  temperature: number;
+  cfgCoef: number;
+  seed: number;
+}
+
+/** One item of generateBatch: a description (or token ids, or null for none) and its settings. */
+export interface BatchItem {
+  text: string | { inputIds: number[]; attentionMask: number[] } | null;
+  params?: Partial<Omit<ItemSettings, 'seed'>> & { seed?: number };
+  /** Melody models: this item's melody (channels at `melodySampleRate`), or null. */
+  melody?: readonly Float32Array[] | null;
+}
+
+export interface BatchResult extends GenerationResult {
+  /** The settings each item ran with (seeds drawn where none was given). */
+  items: ItemSettings[];
+}
+
 /** Chroma [B, chromaLength, 12] for a window; `multiWindow` when the output spans several. */
 type WindowChroma = (window: GenerationWindow, multiWindow: boolean) => Float32Array;
 
@@ -242,6 +265,53 @@ export class MusicGen {
   }
 
   /**
+   * Generates items that differ in sampling settings, CFG coefficient and seed in one decoder
+   * batch (sweeps): sampling and guidance are applied per row, so all settings share each
+   * forward. Each item's codes equal generating it alone with the same settings and seed.
+   * Length, extendStride and twoStepCfg come from the call's params.
+   */
+  async generateBatch(batch: readonly BatchItem[], opts: GenerateOptions & { melodySampleRate?: number } = {}): Promise<BatchResult> {
+    if (!Array.isArray(batch) || batch.length === 0) throw new GenerationInputError('generateBatch needs at least one item');
+    const perItem: ItemSettings[] = batch.map((item, i) => {
+      const p = this.resolve({ ...opts.params, ...(item.params ?? {}) });
+      const seed = item.params?.seed ?? opts.params?.seed ?? randomInt(0, 2 ** 31);
+      if (!Number.isSafeInteger(seed)) throw new GenerationInputError(`item ${i}: seed must be a safe integer`);
+      return { useSampling: p.useSampling, topK: p.topK, topP: p.topP, temperature: p.temperature, cfgCoef: p.cfgCoef, seed };
+    });
+    const t0 = performance.now();
+    let condition: Condition;
+    if (batch.every((b) => b.text === null)) condition = this.nullCondition(batch.length);
+    else {
+      const texts = batch.map((b) => (typeof b.text === 'string' ? b.text : ''));
+      const tok = this.tokenizer ? this.tokenizer.encodeBatch(texts) : null;
+      const rows = batch.map((b, i) => {
+        if (b.text === null) return { ids: [0], mask: [0] };
+        if (typeof b.text === 'string') {
+          if (!tok) throw new MissingModelFileError(`${this.files.dir} has no tokenizer; give items token ids instead of text`);
+          return { ids: tok.inputIds[i], mask: tok.attentionMask[i] };
+        }
+        return { ids: b.text.inputIds, mask: b.text.attentionMask };
+      });
+      const width = Math.max(...rows.map((r) => r.ids.length));
+      const pad = (a: number[]): number[] => [...a, ...new Array<number>(width - a.length).fill(0)];
+      condition = await this.encodeText(this.tokenize({ inputIds: rows.map((r) => pad(r.ids)), attentionMask: rows.map((r) => pad(r.mask)) }));
+    }
+    let chromaForWindow: WindowChroma | undefined;
+    if (this.config.melody) {
+      const sr = opts.melodySampleRate ?? this.sampleRate;
+      const mono = batch.map((b, i) => (b.melody ? this.melodyAt32kMono(b.melody, sr, i) : null));
+      if (mono.some((m) => m !== null)) {
+        condition = { ...condition, empty: false };
+        chromaForWindow = (w, multiWindow) => this.chromaBatch(mono, w, multiWindow);
+      }
+    } else if (batch.some((b) => b.melody)) {
+      throw new GenerationInputError(`${this.files.dir} is not a melody model; drop the melodies or use a musicgen_melody model`);
+    }
+    const result = await this.generateFrom(condition, performance.now() - t0, opts, { chromaForWindow, perItem });
+    return { ...result, items: perItem };
+  }
+
+  /**
    * Generates with a melody per item (musicgen-melody models): chroma of each melody (32 kHz mono,
    * one-hot, truncated at 30 s) is prepended with the text. `null` melodies use HF's default
    * (one-hot C). `input` may be null for melody-only conditioning. Over 30 s each window reads the
@@ -383,15 +453,23 @@ export class MusicGen {
     condition: Condition,
     textEncoderMs: number,
     opts: GenerateOptions,
-    extras: { chromaForWindow?: WindowChroma; prompt?: { codes: Int32Array; frames: number } } = {},
+    extras: { chromaForWindow?: WindowChroma; prompt?: { codes: Int32Array; frames: number }; perItem?: ItemSettings[] } = {},
   ): Promise<GenerationResult> {
     const params = this.resolve(opts.params);
     const seed = params.seed ?? randomInt(0, 2 ** 31);
     const B = condition.conditioning.rows;
     const K = this.config.decoder.numCodebooks;
     const sampling = { useSampling: params.useSampling, topK: params.topK, topP: params.topP, temperature: params.temperature };
-    const items: LoopItem[] = Array.from({ length: B }, (_, b) => ({ sampling, cfgCoef: params.cfgCoef, rng: Rng.derive(seed, b) }));
-    const useCfg = !condition.empty && params.cfgCoef !== 1;
+    // Batch items from one call share the seed (item b draws from stream (seed, b)); generateBatch
+    // items carry their own seed and draw from (seed, 0), exactly as when generated alone.
+    const items: LoopItem[] = extras.perItem
+      ? extras.perItem.map((it) => ({
+          sampling: { useSampling: it.useSampling, topK: it.topK, topP: it.topP, temperature: it.temperature },
+          cfgCoef: it.cfgCoef,
+          rng: Rng.derive(it.seed, 0),
+        }))
+      : Array.from({ length: B }, (_, b) => ({ sampling, cfgCoef: params.cfgCoef, rng: Rng.derive(seed, b) }));
+    const useCfg = !condition.empty && items.some((it) => it.cfgCoef !== 1);
     const promptFrames = extras.prompt?.frames ?? 0;
     if (promptFrames > params.frames) {
       throw new GenerationInputError(

@@ -96,6 +96,13 @@ export async function runTokenLoop(input: TokenLoopInput): Promise<TokenLoopResu
   else if (doubled) states.push(new DecoderState(input.decoder, config, stackConditioning(input.conditioning, cfg)));
   else states.push(new DecoderState(input.decoder, config, input.conditioning), new DecoderState(input.decoder, config, cfg));
   const coefPerRow = cfgCoefPerRow(items.map((it) => it.cfgCoef), K);
+  // Rows guided with coefficient 1 take the conditional logits as they are, so an item run in a
+  // mixed-CFG batch sees exactly what it sees alone without CFG (u + (c - u) * 1 may round).
+  const plainRows = Array.from(coefPerRow.keys()).filter((r) => coefPerRow[r] === 1);
+  const keepConditional = (cond: Float32Array, out: Float32Array): Float32Array => {
+    for (const r of plainRows) out.set(cond.subarray(r * V, (r + 1) * V), r * V);
+    return out;
+  };
   const guided = new Float32Array(rows * V);
   const sampler = new TokenSampler(V);
 
@@ -107,11 +114,11 @@ export async function runTokenLoop(input: TokenLoopInput): Promise<TokenLoopResu
       both.set(ids);
       both.set(ids, ids.length);
       const logits = await states[0].step(both, seqLen);
-      return applyGuidance(logits, logits, rows, V, coefPerRow, guided, 0, rows);
+      return keepConditional(logits, applyGuidance(logits, logits, rows, V, coefPerRow, guided, 0, rows));
     }
     const cond = await states[0].step(ids, seqLen);
     const uncond = await states[1].step(ids, seqLen);
-    return applyGuidance(cond, uncond, rows, V, coefPerRow, guided);
+    return keepConditional(cond, applyGuidance(cond, uncond, rows, V, coefPerRow, guided));
   };
 
   let decoderCalls = 0;
