@@ -44,3 +44,6 @@ export {
   TensorShapeError,
   UnsupportedDtypeError,
 } from './convert/errors.js';
+
+// mos: listening-test server, storage and statistics
+export * from './mos/index.js';
