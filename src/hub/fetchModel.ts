@@ -181,7 +181,8 @@ async function download(
     source: plan.source,
     dtypes: [dtype],
     files: {},
-    blobIds: Object.fromEntries(plan.files.flatMap((f) => (f.blobId ? [[f.path, f.blobId]] : []))),
+    // Only downloaded folders: a converted folder's files are not the repository's files.
+    blobIds: plan.source === 'onnx' ? Object.fromEntries(plan.files.flatMap((f) => (f.blobId ? [[f.path, f.blobId]] : []))) : {},
   };
   if (plan.source === 'onnx') {
     installFolder(staging, plan.files.map((f) => f.path), modelDir, manifest, root);
@@ -239,7 +240,13 @@ function convertAndInstall(
   const converted = join(root, `.convert-${process.pid}-${Date.now()}`);
   log(`converting the safetensors checkpoint (${files.length} files) to an ONNX model folder (${plan.dtype})`);
   try {
-    const result = convertCheckpoint(staging, converted, { dtype: plan.dtype, force: true });
+    const result = convertCheckpoint(staging, converted, {
+      dtype: plan.dtype,
+      force: true,
+      progress: (done, total, stage) => {
+        if (done < total) log(`converting ${done + 1}/${total}: ${stage}`);
+      },
+    });
     installFolder(converted, result.files, modelDir, manifest, root);
   } finally {
     rmSync(converted, { recursive: true, force: true });

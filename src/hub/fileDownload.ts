@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MusicgenError } from '../errors.js';
 import { ChecksumMismatchError, HubNetworkError, HubResponseError } from './errors.js';
 import type { HubClient, RepoFileEntry } from './hubClient.js';
@@ -23,6 +24,12 @@ function parseContentRange(header: string | null): { start: number; total: numbe
   const m = header ? /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(header.trim()) : null;
   if (!m) return null;
   return { start: Number(m[1]), total: m[2] === '*' ? null : Number(m[2]) };
+}
+
+/** A URL for messages: signed CDN query strings are left out. */
+function shownUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}`;
 }
 
 function fileSize(path: string): number {
@@ -91,7 +98,7 @@ export async function downloadFile(
       if (response.status === 416) {
         // The partial file does not fit the server's copy any more: start over.
         await response.body?.cancel();
-        if (start === 0) throw new HubResponseError(`${url}: the server refused a plain download with 416`);
+        if (start === 0) throw new HubResponseError(`${shownUrl(url)}: the server refused a plain download with 416`);
         discardPartial();
         continue;
       }
@@ -101,7 +108,7 @@ export async function downloadFile(
         if (!range || range.start !== start) {
           await response.body?.cancel();
           discardPartial();
-          throw new HubResponseError(`${url}: asked for bytes from ${start}, got Content-Range "${response.headers.get('content-range')}"`);
+          throw new HubResponseError(`${shownUrl(url)}: asked for bytes from ${start}, got Content-Range "${response.headers.get('content-range')}"`);
         }
         if (range.total !== null) expectedSize ??= range.total;
         append = true;
@@ -136,6 +143,8 @@ export async function downloadFile(
           `while downloading ${file.path} (${kept} bytes kept in ${partial}; run again to resume)`,
         );
       }
+      // Back off a little before resuming: a flaky link often needs a moment.
+      await sleep(Math.min(250 * 2 ** attempt, 5_000));
     }
   }
 

@@ -71,6 +71,10 @@ export class FakeHub {
   readonly dropOnce = new Map<string, number>();
   /** Repository paths whose next content response has one byte flipped. */
   readonly corruptOnce = new Set<string>();
+  /** Repository paths whose next content response is cut short (a consistent, shorter body). */
+  readonly truncateOnce = new Set<string>();
+  /** Answer Range requests with the whole file (200), as some proxies do. */
+  ignoreRange = false;
   /** Tree API page size (small, so pagination through Link headers is exercised). */
   pageSize = 4;
   private readonly lfs = new Map<string, LfsObject & { path: string }>();
@@ -206,7 +210,8 @@ export class FakeHub {
       body = Buffer.from(data);
       body[body.length >> 1] ^= 0xff;
     }
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (this.truncateOnce.delete(path)) body = body.subarray(0, body.length - 3);
+    const range = this.ignoreRange ? null : /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     let start = 0;
     if (range) {
       start = Number(range[1]);

@@ -76,6 +76,8 @@ beforeEach(() => {
   hub.requests.length = 0;
   hub.dropOnce.clear();
   hub.corruptOnce.clear();
+  hub.truncateOnce.clear();
+  hub.ignoreRange = false;
   delete process.env.HF_TOKEN;
   delete process.env.HF_ENDPOINT;
 });
@@ -229,6 +231,29 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
     const r = await fetchModel(ONNX_REPO, opts({ lockTimeoutMs: 2_000 }));
     expect(r.fromCache).toBe(false);
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it('a plain (non-LFS) file of the wrong size fails the size check and is deleted', async () => {
+    hub.truncateOnce.add('generation_config.json');
+    const err = await fetchModel(ONNX_REPO, opts()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChecksumMismatchError);
+    expect((err as Error).message).toMatch(/generation_config\.json: got \d+ bytes where the hub announced \d+; the corrupt download was deleted/);
+    const staged = join(cache, 'hub', 'test-org--musicgen-tiny-onnx', '.downloads', hub.commitOf(ONNX_REPO), 'generation_config.json');
+    expect(existsSync(staged) || existsSync(`${staged}.incomplete`)).toBe(false);
+  });
+
+  it('a server that ignores Range (200) restarts the file from zero and still verifies', async () => {
+    const path = 'onnx/decoder_model_merged.onnx';
+    hub.dropOnce.set(path, 150_000);
+    await fetchModel(ONNX_REPO, opts({ retries: 0 })).catch(() => undefined);
+    hub.ignoreRange = true;
+    const seen: number[] = [];
+    const r = await fetchModel(ONNX_REPO, opts({ progress: (d) => seen.push(d) }));
+    expect(sha256(readFileSync(join(r.dir, path)))).toBe(sha256(onnxFiles.get(path) as Buffer));
+    // The discarded partial is taken back out of the progress, which ends at the total.
+    const total = [...onnxFiles.values()].reduce((s, b) => s + b.length, 0);
+    expect(seen.at(-1)).toBe(total);
+    expect(Math.max(...seen)).toBe(total);
   });
 
   it('a dtype the repository lacks names the dtypes it has', async () => {
