@@ -1,0 +1,118 @@
+// Time per decoder step against past length, for our decoder graph on its own (no sampling), in
+// its own process. The cache of past length P is fed as random tensors (a step's cost does not
+// depend on the values), so P = 1500 needs no 1500-step warm-up. Each point is the median of
+// `--runs` steps. With --profile P, onnxruntime profiling is on and only P is measured; the trace's
+// node time is summed per operator type, and "binding" = wall time of session.run minus the
+// trace's model_run time (onnxruntime-node copying every output into a JavaScript buffer).
+//
+//   node scripts/bench/steps.js --dir <folder> --dtype fp32|q8 [--threads 2] [--past 10,250,500,1000,1500] [--runs 9]
+//     [--profile 500] [--file <decoder.onnx>] [--options '<session options JSON>']
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const dir = opt('dir');
+const dtype = opt('dtype', 'fp32');
+const threads = Number(opt('threads', '2'));
+const profileAt = opt('profile') ? Number(opt('profile')) : null;
+const pasts = profileAt ? [profileAt] : opt('past', '10,250,500,1000,1500').split(',').map(Number);
+const runs = Number(opt('runs', profileAt ? '12' : '9'));
+const file = opt('file', join(dir, 'onnx', dtype === 'q8' ? 'decoder_model_merged_quantized.onnx' : 'decoder_model_merged.onnx'));
+const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).decoder;
+const H = cfg.hidden_size;
+const heads = cfg.num_attention_heads;
+const hd = H / heads;
+const layers = cfg.num_hidden_layers;
+const K = cfg.num_codebooks;
+const R = 2; // CFG: conditional + null row
+const T = 12; // text tokens of the bench prompt
+const textDim = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).text_encoder.d_model;
+
+const profilePrefix = join(tmpdir(), `musicgen-bench-profile-${process.pid}`);
+const t0 = performance.now();
+// Same options as src/inference/sessions.ts createSession.
+const session = await ort.InferenceSession.create(file, {
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+  executionProviders: ['cpu'],
+  ...(profileAt ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
+  // e.g. --options '{"extra":{"session":{"intra_op":{"allow_spinning":"0"}}}}' to try session options.
+  ...JSON.parse(opt('options', '{}')),
+});
+const loadMs = performance.now() - t0;
+
+function randomF32(n) {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.random() - 0.5;
+  return a;
+}
+
+const fixed = {
+  encoder_hidden_states: new ort.Tensor('float32', randomF32(R * T * textDim), [R, T, textDim]),
+  encoder_attention_mask: new ort.Tensor('int64', BigInt64Array.from({ length: R * T }, (_, i) => (i < T ? 1n : 0n)), [R, T]),
+  input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: R * K }, (_, i) => BigInt(i * 37)), [R * K, 1]),
+  use_cache_branch: new ort.Tensor('bool', Uint8Array.from([1]), [1]),
+};
+const cross = randomF32(R * heads * T * hd);
+const points = [];
+for (const P of pasts) {
+  const feeds = { ...fixed };
+  for (let i = 0; i < layers; i++) {
+    for (const kv of ['key', 'value']) {
+      // A buffer per layer, as in a real cache: shared buffers would sit in the CPU caches.
+      feeds[`past_key_values.${i}.decoder.${kv}`] = new ort.Tensor('float32', randomF32(R * heads * P * hd), [R, heads, P, hd]);
+      feeds[`past_key_values.${i}.encoder.${kv}`] = new ort.Tensor('float32', cross, [R, heads, T, hd]);
+    }
+  }
+  const times = [];
+  for (let r = 0; r < runs + 2; r++) {
+    const t = performance.now();
+    await session.run(feeds);
+    if (r >= 2) times.push(performance.now() - t); // two warm-up runs per length (allocations)
+  }
+  times.sort((a, b) => a - b);
+  points.push({ past: P, medianMs: times[Math.floor(times.length / 2)], minMs: times[0], runs: times.length, loadavg: loadavg()[0] });
+  process.stderr.write(`  past ${P}: ${points.at(-1).medianMs.toFixed(1)} ms\n`);
+}
+
+let profile = null;
+if (profileAt) {
+  // onnxruntime-node's endProfiling returns nothing: find the trace by its prefix.
+  session.endProfiling();
+  const base = profilePrefix.split('/').pop();
+  const found = readdirSync(tmpdir()).filter((f) => f.startsWith(base) && f.endsWith('.json'));
+  const traceFile = found.length ? join(tmpdir(), found[0]) : null;
+  if (traceFile) {
+    const events = JSON.parse(readFileSync(traceFile, 'utf8'));
+    rmSync(traceFile, { force: true });
+    // Keep only the timed runs (the last `runs` model_run events), not the warm-ups.
+    const runsEv = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
+    const timed = runsEv.slice(-runs);
+    const from = timed[0]?.ts ?? 0;
+    const byOp = {};
+    let nodeUs = 0;
+    for (const e of events) {
+      if (e.cat !== 'Node' || e.ts < from || !e.name.endsWith('_kernel_time')) continue;
+      const op = e.args?.op_name ?? '?';
+      byOp[op] = (byOp[op] ?? 0) + e.dur;
+      nodeUs += e.dur;
+    }
+    const perRun = (us) => us / 1000 / timed.length;
+    profile = {
+      past: profileAt,
+      wallMs: points[0].medianMs,
+      modelRunMs: perRun(timed.reduce((a, e) => a + e.dur, 0)),
+      nodeMs: perRun(nodeUs),
+      byOpMs: Object.fromEntries(Object.entries(byOp).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, perRun(v)])),
+    };
+  }
+}
+process.stdout.write(`${JSON.stringify({ dtype, threads, file, options: opt('options', '{}'), loadMs, points, profile, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+process.exit(0);
