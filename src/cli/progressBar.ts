@@ -23,7 +23,7 @@ export class ProgressBar {
     const filled = Math.round(frac * this.width);
     const elapsed = (Date.now() - this.start) / 1000;
     const eta = done > 0 && done < total ? ` eta ${formatSeconds((elapsed / done) * (total - done))}` : '';
-    const line = `${this.label} [${'#'.repeat(filled)}${'-'.repeat(this.width - filled)}] ${done}/${total} ${formatSeconds(elapsed)}${eta}${detail ? ` ${detail}` : ''}`;
+    const line = `${this.label} [${'#'.repeat(filled)}${'-'.repeat(this.width - filled)}] ${Number.isInteger(done) ? `${done}/${total}` : `${Math.floor(frac * 100)}%`} ${formatSeconds(elapsed)}${eta}${detail ? ` ${detail}` : ''}`;
     this.stream.write(this.tty ? `\r${line}\x1b[K` : `${line}\n`);
   }
 

@@ -55,7 +55,11 @@ function attend(g: Graph, q: string, k: string, v: string, mask: string): string
  * Melody models (no cross-attention) prepend [chroma tiled to chroma_length | text] to the first
  * step's sequence instead; see docs/MODEL_FORMAT.md.
  */
-export function buildDecoderGraph(config: MusicgenModelConfig, w: CheckedWeights): OnnxGraph {
+export function buildDecoderGraph(
+  config: MusicgenModelConfig,
+  w: CheckedWeights,
+  onLayer?: (done: number, total: number) => void,
+): OnnxGraph {
   const c = config.decoder;
   const melody = config.melody;
   const textDim = config.textEncoder.dModel;
@@ -199,6 +203,7 @@ export function buildDecoderGraph(config: MusicgenModelConfig, w: CheckedWeights
     const fc1 = g.weight(`fc1_${i}`, 'float32', [d.hidden, c.ffnDim], w.linearT(`${L}.fc1.weight`, c.ffnDim, d.hidden));
     const fc2 = g.weight(`fc2_${i}`, 'float32', [c.ffnDim, d.hidden], w.linearT(`${L}.fc2.weight`, d.hidden, c.ffnDim));
     hidden = g.add(hidden, g.matMul(g.gelu(g.matMul(n, fc1)), fc2));
+    onLayer?.(i + 1, c.numLayers);
   }
   const [fw, fb] = ln(`${D}.layer_norm`);
   hidden = g.layerNorm(hidden, fw, fb, eps);

@@ -97,12 +97,15 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
   mkdirSync(parent, { recursive: true });
   const tmp = join(parent, `.${basename(target)}.partial-${process.pid}-${Date.now()}`);
   const suffix = DTYPE_SUFFIX[dtype];
+  const total = 5;
+  const layerProgress = (stage: number, file: string) => (done: number, layers: number): void =>
+    opts.progress?.(stage + done / layers, total, `${file} (layer ${done}/${layers})`);
   const stages: Array<{ file: string; build: () => OnnxGraph; meta: Record<string, string | number> }> = [
     { file: 'text_encoder.onnx', build: () => buildT5EncoderGraph(config.textEncoder, weights), meta: { graph: 'text_encoder' } },
     {
       file: `decoder_model_merged${suffix}.onnx`,
       build: () => {
-        const g = buildDecoderGraph(config, weights);
+        const g = buildDecoderGraph(config, weights, layerProgress(1, `decoder_model_merged${suffix}.onnx`));
         return dtype === 'q8' ? quantizeDecoderGraph(g) : g;
       },
       meta: { graph: 'decoder_model_merged', dtype },
@@ -118,7 +121,6 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
       meta: { graph: 'encodec_encode' },
     },
   ];
-  const total = stages.length + 1;
   const files: string[] = [];
   try {
     mkdirSync(join(tmp, 'onnx'), { recursive: true });
