@@ -89,3 +89,22 @@ export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return Math.sqrt(num / Math.max(den, 1e-30));
 }
+
+/** The fixtures' two T5 token rows (text.input_ids / text.attention_mask) as generate() input. */
+export function fixtureTextTokens(model: FixtureModel): { inputIds: number[][]; attentionMask: number[][] } {
+  const ids = fixtureI64(model, 'text.input_ids');
+  const mask = fixtureI64(model, 'text.attention_mask');
+  const [B, T] = ids.shape;
+  const rows = (d: number[]): number[][] => Array.from({ length: B }, (_, b) => d.slice(b * T, (b + 1) * T));
+  return { inputIds: rows(ids.data), attentionMask: rows(mask.data) };
+}
+
+/** codes[item][codebook] flattened item-major, the layout of the fixtures' *.codes. */
+export function flatCodes(codes: Int32Array[][]): number[] {
+  return codes.flatMap((item) => item.flatMap((row) => Array.from(row)));
+}
+
+/** audio[item][channel] flattened item-major, the layout of the fixtures' *.audio_values. */
+export function flatAudio(audio: Float32Array[][]): Float32Array {
+  return Float32Array.from(audio.flatMap((item) => item.flatMap((ch) => Array.from(ch))));
+}

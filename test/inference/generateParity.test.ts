@@ -1,33 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { MusicGen } from '../../src/inference/musicgen.js';
-import { fixtureF32, fixtureI64, relL2, type FixtureModel } from '../helpers/fixtures.js';
+import { fixtureF32, fixtureI64, fixtureTextTokens, flatAudio, flatCodes, relL2, type FixtureModel } from '../helpers/fixtures.js';
 import { convertedFixture } from '../helpers/models.js';
 
 /** 20 new tokens from the BOS step = 17 frames (the fixtures' max_new_tokens=20). */
 const FRAMES = 17;
 
-function textTokens(model: FixtureModel): { inputIds: number[][]; attentionMask: number[][] } {
-  const ids = fixtureI64(model, 'text.input_ids');
-  const mask = fixtureI64(model, 'text.attention_mask');
-  const [B, T] = ids.shape;
-  const rows = (d: number[]): number[][] => Array.from({ length: B }, (_, b) => d.slice(b * T, (b + 1) * T));
-  return { inputIds: rows(ids.data), attentionMask: rows(mask.data) };
-}
 
-function flatCodes(codes: Int32Array[][]): number[] {
-  return codes.flatMap((item) => item.flatMap((row) => Array.from(row)));
-}
 
-function flatAudio(audio: Float32Array[][]): Float32Array {
-  const parts = audio.flatMap((item) => item);
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 const greedy = (cfgCoef: number) => ({ useSampling: false, cfgCoef, frames: FRAMES });
 
@@ -37,7 +17,7 @@ describe.each<FixtureModel>(['musicgen-tiny', 'musicgen-stereo-tiny'])('greedy g
     ['gen_cfg1', 1],
   ] as const)('%s: exact codes and audio within 1e-4', async (ref, cfgCoef) => {
     const mg = await MusicGen.load(convertedFixture(model), { threads: 1 });
-    const r = await mg.generate(textTokens(model), { params: greedy(cfgCoef) });
+    const r = await mg.generate(fixtureTextTokens(model), { params: greedy(cfgCoef) });
     expect(flatCodes(r.codes)).toEqual(fixtureI64(model, `${ref}.codes`).data);
     const refAudio = fixtureF32(model, `${ref}.audio_values`);
     expect(r.audio.length).toBe(refAudio.shape[0]);
@@ -59,7 +39,7 @@ describe('greedy generation parity (musicgen-melody-tiny, text only)', () => {
   it('gen_text_cfg3: exact codes and audio within 1e-4', async () => {
     const model: FixtureModel = 'musicgen-melody-tiny';
     const mg = await MusicGen.load(convertedFixture(model), { threads: 1 });
-    const r = await mg.generate(textTokens(model), { params: greedy(3) });
+    const r = await mg.generate(fixtureTextTokens(model), { params: greedy(3) });
     expect(flatCodes(r.codes)).toEqual(fixtureI64(model, 'gen_text_cfg3.codes').data);
     expect(relL2(flatAudio(r.audio), fixtureF32(model, 'gen_text_cfg3.audio_values').data)).toBeLessThan(1e-4);
   });

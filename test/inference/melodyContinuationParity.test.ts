@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GenerationInputError } from '../../src/inference/errors.js';
 import { MusicGen } from '../../src/inference/musicgen.js';
-import { fixtureF32, fixtureI64, relL2, type FixtureModel } from '../helpers/fixtures.js';
+import { fixtureF32, fixtureI64, fixtureTextTokens, flatAudio, flatCodes, relL2, type FixtureModel } from '../helpers/fixtures.js';
 import { convertedFixture } from '../helpers/models.js';
 
-function textTokens(model: FixtureModel): { inputIds: number[][]; attentionMask: number[][] } {
-  const ids = fixtureI64(model, 'text.input_ids');
-  const mask = fixtureI64(model, 'text.attention_mask');
-  const [B, T] = ids.shape;
-  const rows = (d: number[]): number[][] => Array.from({ length: B }, (_, b) => d.slice(b * T, (b + 1) * T));
-  return { inputIds: rows(ids.data), attentionMask: rows(mask.data) };
-}
-const flatCodes = (codes: Int32Array[][]): number[] => codes.flatMap((item) => item.flatMap((row) => Array.from(row)));
-const flatAudio = (audio: Float32Array[][]): Float32Array => Float32Array.from(audio.flatMap((item) => item.flatMap((ch) => Array.from(ch))));
 
 describe('melody parity (musicgen-melody-tiny)', () => {
   const model: FixtureModel = 'musicgen-melody-tiny';
@@ -36,7 +27,7 @@ describe('melody parity (musicgen-melody-tiny)', () => {
     ['gen_cfg1', 1],
   ] as const)('%s from the reference chroma: exact codes, audio within 1e-4', async (ref, cfgCoef) => {
     const mg = await MusicGen.load(convertedFixture(model), { threads: 1 });
-    const r = await mg.generateWithChromaFeatures(textTokens(model), referenceChroma(), { params: { useSampling: false, cfgCoef, frames: 17 } });
+    const r = await mg.generateWithChromaFeatures(fixtureTextTokens(model), referenceChroma(), { params: { useSampling: false, cfgCoef, frames: 17 } });
     expect(flatCodes(r.codes)).toEqual(fixtureI64(model, `${ref}.codes`).data);
     expect(relL2(flatAudio(r.audio), fixtureF32(model, `${ref}.audio_values`).data)).toBeLessThan(1e-4);
   });
@@ -46,7 +37,7 @@ describe('melody parity (musicgen-melody-tiny)', () => {
     ['gen_cfg1', 1],
   ] as const)('%s from our chroma of the melody audio: exact codes, audio within 1e-4', async (ref, cfgCoef) => {
     const mg = await MusicGen.load(convertedFixture(model), { threads: 1 });
-    const r = await mg.generateWithChroma(textTokens(model), melodies(), 32000, { params: { useSampling: false, cfgCoef, frames: 17 } });
+    const r = await mg.generateWithChroma(fixtureTextTokens(model), melodies(), 32000, { params: { useSampling: false, cfgCoef, frames: 17 } });
     expect(flatCodes(r.codes)).toEqual(fixtureI64(model, `${ref}.codes`).data);
     expect(relL2(flatAudio(r.audio), fixtureF32(model, `${ref}.audio_values`).data)).toBeLessThan(1e-4);
   });
@@ -63,7 +54,7 @@ describe('continuation parity (musicgen-tiny, cont_cfg3)', () => {
     const model: FixtureModel = 'musicgen-tiny';
     const mg = await MusicGen.load(convertedFixture(model), { threads: 1 });
     const prompt = fixtureF32(model, 'cont.prompt_audio').data;
-    const r = await mg.generateContinuation([[prompt], [prompt]], 32000, textTokens(model), { params: { useSampling: false, cfgCoef: 3, frames: 42 } });
+    const r = await mg.generateContinuation([[prompt], [prompt]], 32000, fixtureTextTokens(model), { params: { useSampling: false, cfgCoef: 3, frames: 42 } });
     const ref = fixtureI64(model, 'cont_cfg3.codes').data;
     expect(flatCodes(r.codes)).toEqual(ref);
     const promptCodes = fixtureI64(model, 'cont.prompt_codes').data;
