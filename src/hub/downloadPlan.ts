@@ -82,7 +82,7 @@ export function planDownload(repoLabel: string, files: readonly RepoFileEntry[],
       if (path) picked.push(...withExternalData(path, files));
       else if (g.required) {
         throw new DtypeNotAvailableError(
-          `${repoLabel} has no ${wanted} (dtype ${dtype}); dtypes with a merged decoder there: ${decoders.join(', ')}; pass one of them as dtype`,
+          `${repoLabel} has no ${wanted} (dtype ${dtype}); dtypes with a merged decoder there: ${decoders.join(', ')}; choose one of them (--dtype)`,
         );
       }
     }

@@ -136,12 +136,7 @@ export async function downloadFile(
       clearTimeout(stall);
       if (!isRetryable(e)) throw e;
       if (attempt >= retries) {
-        const kept = fileSize(partial);
-        throw client.networkError(
-          lastUrl,
-          e,
-          `while downloading ${file.path} (${kept} bytes kept in ${partial}; run again to resume)`,
-        );
+        throw client.brokenDownloadError(lastUrl, e, file.path, fileSize(partial), partial);
       }
       // Back off a little before resuming: a flaky link often needs a moment.
       await sleep(Math.min(250 * 2 ** attempt, 5_000));

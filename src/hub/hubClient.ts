@@ -69,6 +69,19 @@ function nextLink(header: string | null): string | null {
   return null;
 }
 
+/** The system's reason for a fetch failure (ECONNREFUSED, UND_ERR_SOCKET, …). */
+function failureReason(e: unknown): string {
+  // fetch wraps the socket error (TypeError "fetch failed" -> cause {code}); we may wrap once more.
+  let err = e as { cause?: unknown; code?: unknown; message?: unknown } | null;
+  for (let depth = 0; depth < 4 && err; depth++) {
+    if (typeof err.code === 'string') return err.code;
+    const next = err.cause as typeof err | undefined;
+    if (!next) break;
+    err = next;
+  }
+  return typeof err?.message === 'string' ? err.message : String(e);
+}
+
 function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
@@ -195,12 +208,18 @@ export class HubClient {
   }
 
   /** A fetch failure as a HubNetworkError naming the host and the system's reason. */
-  networkError(url: string, e: unknown, detail = ''): HubNetworkError {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    const reason = cause?.code ?? cause?.message ?? (e as Error).message ?? String(e);
-    const host = new URL(url).host;
+  networkError(url: string, e: unknown): HubNetworkError {
     return new HubNetworkError(
-      `cannot reach ${host}${detail ? ` ${detail}` : ''} (${reason}); check the network connection, or set HF_ENDPOINT to a reachable mirror`,
+      `cannot reach ${new URL(url).host} (${failureReason(e)}); check the network connection, or set HF_ENDPOINT to a reachable mirror`,
+      { cause: e },
+    );
+  }
+
+  /** A download whose connection kept breaking: what is kept and how to go on. */
+  brokenDownloadError(url: string, e: unknown, file: string, keptBytes: number, partial: string): HubNetworkError {
+    return new HubNetworkError(
+      `the connection to ${new URL(url).host} broke while downloading ${file} (${failureReason(e)}); ` +
+        `${keptBytes} bytes are kept in ${partial}: run again to resume`,
       { cause: e },
     );
   }

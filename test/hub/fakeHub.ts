@@ -15,8 +15,12 @@ export interface FakeRepo {
   files: Map<string, Buffer>;
   /** Commit sha of "main" (default: derived from the repo id). */
   commit?: string;
-  /** When set, every request without `Authorization: Bearer <token>` gets 401 GatedRepo. */
-  requireToken?: string;
+  /**
+   * Access control as the hub does it. gated: metadata is public, file downloads without
+   * `Authorization: Bearer <token>` get 401 GatedRepo. private: everything gets 401 RepoNotFound
+   * (the hub does not reveal that a private repo exists).
+   */
+  access?: { kind: 'gated' | 'private'; token: string };
 }
 
 export interface LoggedRequest {
@@ -145,15 +149,15 @@ export class FakeHub {
     const repoId = api?.[1] ?? resolve?.[1];
     const repo = repoId ? this.repos.get(repoId) : undefined;
     if (!repoId || !repo) return this.error(res, 404, 'RepoNotFound', 'Repository not found');
-    if (repo.requireToken && req.headers.authorization !== `Bearer ${repo.requireToken}`) {
-      return this.error(res, 401, 'GatedRepo', 'Access to this model is restricted');
-    }
+    const authorised = !repo.access || req.headers.authorization === `Bearer ${repo.access.token}`;
+    if (!authorised && repo.access?.kind === 'private') return this.error(res, 401, 'RepoNotFound', 'Repository not found');
+    if (!authorised && resolve) return this.error(res, 401, 'GatedRepo', 'Access to this model is restricted');
     const revision = decodeURIComponent((api?.[3] ?? resolve?.[2]) as string);
     const commit = this.commitOf(repoId);
     if (revision !== 'main' && revision !== commit) return this.error(res, 404, 'RevisionNotFound', 'Invalid rev id');
     if (api?.[2] === 'revision') {
       const siblings = [...repo.files.keys()].map((rfilename) => ({ rfilename }));
-      return this.json(res, { _id: 'x', id: repoId, modelId: repoId, sha: commit, private: false, gated: repo.requireToken ? 'auto' : false, siblings });
+      return this.json(res, { _id: 'x', id: repoId, modelId: repoId, sha: commit, private: false, gated: repo.access?.kind === 'gated' ? 'auto' : false, siblings });
     }
     if (api?.[2] === 'tree') return this.tree(res, url, repo);
     const path = (resolve?.[3] as string).split('/').map(decodeURIComponent).join('/');

@@ -25,6 +25,7 @@ import { FakeHub, filesOfFolder, isLfs } from './fakeHub.js';
 const ONNX_REPO = 'test-org/musicgen-tiny-onnx';
 const SAFETENSORS_REPO = 'test-org/musicgen-tiny';
 const GATED_REPO = 'test-org/gated-tiny';
+const PRIVATE_REPO = 'test-org/private-tiny';
 const EMPTY_REPO = 'test-org/not-a-model';
 const TOKEN = 'hf_fake_test_token_123';
 
@@ -66,7 +67,8 @@ beforeAll(async () => {
   hub = await FakeHub.start({
     [ONNX_REPO]: { files: withExtras },
     [SAFETENSORS_REPO]: { files: checkpoint },
-    [GATED_REPO]: { files: onnxFiles, requireToken: TOKEN },
+    [GATED_REPO]: { files: onnxFiles, access: { kind: 'gated', token: TOKEN } },
+    [PRIVATE_REPO]: { files: onnxFiles, access: { kind: 'private', token: TOKEN } },
     [EMPTY_REPO]: { files: new Map([['README.md', Buffer.from('hello')], ['pytorch_model.bin', Buffer.alloc(10)]]) },
   });
 });
@@ -271,6 +273,14 @@ describe('hub errors', () => {
     expect((err as Error).message).toMatch(/test-org\/no-such-model not found on 127\.0\.0\.1:\d+.*owner\/name.*HF_TOKEN/);
   });
 
+  it('private repo without a token (401 RepoNotFound): RepoNotFoundError suggesting HF_TOKEN; with the token it downloads', async () => {
+    const err = await fetchModel(PRIVATE_REPO, opts()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RepoNotFoundError);
+    expect((err as Error).message).toMatch(/HTTP 401.*if it is private, set HF_TOKEN/);
+    const r = await fetchModel(PRIVATE_REPO, opts({ token: TOKEN }));
+    expect(r.fromCache).toBe(false);
+  });
+
   it('unknown revision: RevisionNotFoundError', async () => {
     const err = await fetchModel(ONNX_REPO, opts({ revision: 'v9' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RevisionNotFoundError);
@@ -278,9 +288,11 @@ describe('hub errors', () => {
   });
 
   it('401 gated repo: HubAuthError telling to set HF_TOKEN; with HF_TOKEN (and HF_ENDPOINT) it downloads, the token never reaching the CDN', async () => {
+    // As on the hub, a gated repo's listing is public; its files are not.
     const err = await fetchModel(GATED_REPO, opts()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HubAuthError);
-    expect((err as Error).message).toMatch(/HTTP 401.*gated.*set HF_TOKEN/);
+    expect((err as Error).message).toMatch(/HTTP 401.*gated.*accept the model's terms at http:\/\/127\.0\.0\.1:\d+\/test-org\/gated-tiny.*set HF_TOKEN/);
+    expect(hub.requests.some((q) => q.url.includes('/resolve/'))).toBe(true);
 
     process.env.HF_ENDPOINT = hub.endpoint;
     process.env.HF_TOKEN = 'hf_wrong_token';
