@@ -9,7 +9,7 @@ import { serializeModel } from '../../src/convert/serialize.js';
 import { CheckedWeights } from '../../src/convert/weights.js';
 import { parseModelConfig } from '../../src/inference/modelConfig.js';
 import { MusicGen } from '../../src/inference/musicgen.js';
-import { fixtureCheckpointDir, fixtureF32, fixtureI64, relL2 } from '../helpers/fixtures.js';
+import { fixtureCheckpointDir, fixtureF32, fixtureI64, fixtureTextTokens, flatCodes, relL2 } from '../helpers/fixtures.js';
 import { convertCheckpoint, synthesizeModel } from '../../src/convert/modelFolder.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,12 +77,9 @@ describe('int8 decoder weights', () => {
       const conv = join(work, 'tiny-q8');
       convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), conv, { dtype: 'q8' });
       const q8 = await MusicGen.load(conv, { dtype: 'q8', threads: 1 });
-      const ids = fixtureI64('musicgen-tiny', 'text.input_ids');
-      const mask = fixtureI64('musicgen-tiny', 'text.attention_mask');
-      const rows = (d: number[]): number[][] => [d.slice(0, 7), d.slice(7, 14)];
-      const r = await q8.generate({ inputIds: rows(ids.data), attentionMask: rows(mask.data) }, { params: { useSampling: false, cfgCoef: 3, frames: 17 } });
+      const r = await q8.generate(fixtureTextTokens('musicgen-tiny'), { params: { useSampling: false, cfgCoef: 3, frames: 17 } });
       const ref = fixtureI64('musicgen-tiny', 'gen_cfg3.codes').data;
-      const ours = r.codes.flatMap((item) => item.flatMap((row) => Array.from(row)));
+      const ours = flatCodes(r.codes);
       const same = ours.filter((v, i) => v === ref[i]).length;
       process.stdout.write(`[q8] musicgen-tiny greedy CFG-3 codes equal to PyTorch fp32: ${same}/${ref.length}\n`);
       // Greedy decoding is chaotic: one flipped token changes the rest of its stream. The first
