@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertCheckpoint, synthesizeModel } from '../../src/convert/modelFolder.js';
@@ -9,6 +9,7 @@ import { fixtureCheckpointDir, type FixtureModel } from './fixtures.js';
  * (keyed by pid: concurrent vitest workers never share a half-written folder).
  */
 const root = join(tmpdir(), `musicgen-ts-test-models-${process.pid}`);
+process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 
 export function convertedFixture(model: FixtureModel): string {
   const dir = join(root, model);
