@@ -32,3 +32,6 @@ export class DtypeNotAvailableError extends HubError {}
 
 /** Another process holds the download lock of the repository for too long. */
 export class CacheBusyError extends HubError {}
+
+/** Offline (HF_HUB_OFFLINE or offline: true) and the cache does not hold what was asked for. */
+export class NotInCacheError extends HubError {}

@@ -5,7 +5,7 @@ import { cacheDir as defaultCacheDir } from '../cli/defaultModel.js';
 import { acquireCacheLock } from './cacheLock.js';
 import { cachedFolderHolds, readManifest, writeManifest, type CacheManifest } from './cacheManifest.js';
 import { planDownload, SAFETENSORS_INDEX, shardFiles, checkDtype, type DownloadPlan } from './downloadPlan.js';
-import { HubNetworkError, NoMusicgenFilesError } from './errors.js';
+import { HubNetworkError, NoMusicgenFilesError, NotInCacheError } from './errors.js';
 import { downloadFile } from './fileDownload.js';
 import { HubClient, type RepoFileEntry, type RevisionInfo } from './hubClient.js';
 import { isCommitSha, parseRepoRef, repoFolderName, repoIdOf, revisionFolderName, type RepoRef } from './repoId.js';
@@ -33,6 +33,8 @@ export interface FetchModelOptions {
   stallTimeoutMs?: number;
   /** How long to wait for another process fetching the same repository (default 30 min). */
   lockTimeoutMs?: number;
+  /** Use the cache only, never the network (default: HF_HUB_OFFLINE=1, as huggingface_hub reads it). */
+  offline?: boolean;
 }
 
 export interface FetchedModel {
@@ -47,6 +49,10 @@ export interface FetchedModel {
   /** True when nothing was downloaded. */
   fromCache: boolean;
   downloadedBytes: number;
+}
+
+function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
 }
 
 /** <cache>/hub/<owner>--<name>: the revision folders, plus .downloads/<commit>/ staging. */
@@ -85,6 +91,13 @@ export async function fetchModel(repoId: string, opts: FetchModelOptions = {}): 
   if (isCommitSha(ref.revision)) {
     const cached = cachedFolderHolds(modelDir, dtype, ref.revision);
     if (cached) return cachedResult(ref, modelDir, cached, dtype);
+  }
+  if (opts.offline ?? isTruthy(process.env.HF_HUB_OFFLINE)) {
+    const cached = cachedFolderHolds(modelDir, dtype, isCommitSha(ref.revision) ? ref.revision : null);
+    if (cached) return cachedResult(ref, modelDir, cached, dtype);
+    throw new NotInCacheError(
+      `offline (HF_HUB_OFFLINE or offline: true) and ${repoId}@${ref.revision} (${dtype}) is not in the cache at ${modelDir}; fetch it once while online`,
+    );
   }
   const client = new HubClient({ endpoint: opts.endpoint, token: opts.token });
   let info: RevisionInfo;

@@ -9,6 +9,7 @@ export {
   HubResponseError,
   InvalidRepoIdError,
   NoMusicgenFilesError,
+  NotInCacheError,
   RepoNotFoundError,
   RevisionNotFoundError,
 } from './errors.js';

@@ -77,6 +77,8 @@ export class FakeHub {
   readonly corruptOnce = new Set<string>();
   /** Repository paths whose next content response is cut short (a consistent, shorter body). */
   readonly truncateOnce = new Set<string>();
+  /** Repository path -> bytes sent before the response goes silent (connection left open). */
+  readonly stallOnce = new Map<string, number>();
   /** Answer Range requests with the whole file (200), as some proxies do. */
   ignoreRange = false;
   /** Tree API page size (small, so pagination through Link headers is exercised). */
@@ -230,6 +232,12 @@ export class FakeHub {
       });
     } else {
       res.writeHead(200, { 'content-length': String(body.length), 'accept-ranges': 'bytes' });
+    }
+    const stallAt = this.stallOnce.get(path);
+    if (stallAt !== undefined) {
+      this.stallOnce.delete(path);
+      res.write(body.subarray(start, start + stallAt));
+      return; // never ends: the client's stall timer must give up
     }
     const dropAt = this.dropOnce.get(path);
     if (dropAt !== undefined) {

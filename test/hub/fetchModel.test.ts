@@ -13,6 +13,7 @@ import {
   HubAuthError,
   HubNetworkError,
   NoMusicgenFilesError,
+  NotInCacheError,
   RepoNotFoundError,
   RevisionNotFoundError,
 } from '../../src/hub/errors.js';
@@ -79,6 +80,8 @@ beforeEach(() => {
   hub.dropOnce.clear();
   hub.corruptOnce.clear();
   hub.truncateOnce.clear();
+  hub.stallOnce.clear();
+  delete process.env.HF_HUB_OFFLINE;
   hub.ignoreRange = false;
   delete process.env.HF_TOKEN;
   delete process.env.HF_ENDPOINT;
@@ -233,6 +236,29 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
     const r = await fetchModel(ONNX_REPO, opts({ lockTimeoutMs: 2_000 }));
     expect(r.fromCache).toBe(false);
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it('a response that goes silent is abandoned after the stall timeout and resumed with a Range request', async () => {
+    const path = 'onnx/text_encoder.onnx';
+    const data = onnxFiles.get(path) as Buffer;
+    hub.stallOnce.set(path, 30_000);
+    const r = await fetchModel(ONNX_REPO, opts({ stallTimeoutMs: 300 }));
+    const cdnForFile = hub.requests.filter((q) => q.server === 'cdn' && q.url.includes(sha256(data)));
+    expect(cdnForFile.map((q) => q.range)).toEqual([null, 'bytes=30000-']);
+    expect(sha256(readFileSync(join(r.dir, path)))).toBe(sha256(data));
+  });
+
+  it('offline (HF_HUB_OFFLINE=1): the cache without any request, or NotInCacheError', async () => {
+    process.env.HF_HUB_OFFLINE = '1';
+    const err = await fetchModel(ONNX_REPO, opts()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotInCacheError);
+    expect((err as Error).message).toMatch(/not in the cache .*fetch it once while online/);
+    delete process.env.HF_HUB_OFFLINE;
+    await fetchModel(ONNX_REPO, opts());
+    hub.requests.length = 0;
+    const r = await fetchModel(ONNX_REPO, opts({ offline: true }));
+    expect(r.fromCache).toBe(true);
+    expect(hub.requests).toEqual([]);
   });
 
   it('a plain (non-LFS) file of the wrong size fails the size check and is deleted', async () => {
