@@ -13,6 +13,10 @@ export class AudioCodec {
     private readonly encodeSession: ort.InferenceSession | null,
   ) {}
 
+  async release(): Promise<void> {
+    await Promise.all([this.decodeSession.release(), this.encodeSession?.release()]);
+  }
+
   get sampleRate(): number {
     return this.config.audioEncoder.samplingRate;
   }

@@ -546,8 +546,9 @@ export class MusicGen {
     return this.config.decoder.numCodebooks / this.config.decoder.audioChannels;
   }
 
+  /** Frees every onnxruntime session (the model cannot be used afterwards). */
   async dispose(): Promise<void> {
-    await Promise.all([this.textEncoder.release(), this.decoder.release()]);
+    await Promise.all([this.textEncoder.release(), this.decoder.release(), this.codec.release()]);
   }
 }
 
