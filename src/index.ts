@@ -47,3 +47,9 @@ export {
 
 // mos: listening-test server, storage and statistics
 export * from './mos/index.js';
+
+// hub: download from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN), cache, convert safetensors repos
+export * from './hub/index.js';
+/** MusicGen.fromPretrained: download (or reuse the cache) and load a hub repo. */
+export { loadPretrained as fromPretrained } from './hub/index.js';
+export { cacheDir } from './cacheDir.js';

@@ -1,16 +1,13 @@
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { cacheDir } from '../cacheDir.js';
 import { synthesizeModel } from '../convert/modelFolder.js';
 
 /** Seed of the embedded default model: fixed, so every install gets the same folder. */
 const DEFAULT_SEED = 0;
 const DEFAULT_PRESET = 'tiny';
 
-/** MUSICGEN_CACHE_DIR, else ~/.cache/musicgen-ts. */
-export function cacheDir(): string {
-  return process.env.MUSICGEN_CACHE_DIR || join(homedir(), '.cache', 'musicgen-ts');
-}
+export { cacheDir };
 
 /**
  * The embedded default model: a tiny seeded random MusicGen with the real T5 tokenizer, built by

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { convertCheckpoint } from '../convert/modelFolder.js';
-import { cacheDir as defaultCacheDir } from '../cli/defaultModel.js';
+import { cacheDir as defaultCacheDir } from '../cacheDir.js';
 import { acquireCacheLock } from './cacheLock.js';
 import { cachedFolderHolds, readManifest, writeManifest, type CacheManifest } from './cacheManifest.js';
 import { planDownload, SAFETENSORS_INDEX, shardFiles, checkDtype, type DownloadPlan } from './downloadPlan.js';
