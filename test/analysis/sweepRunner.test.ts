@@ -1,0 +1,147 @@
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resultsDataFrame, summaryRows } from '../../src/analysis/resultsFrame.js';
+import { readSampleSidecar, sampleSidecarPath } from '../../src/analysis/sampleFiles.js';
+import { runSweep, type SweepGenerator, type SweepProgress } from '../../src/analysis/sweepRunner.js';
+import { expandSweep, parseSweepSpec, type SweepSpec } from '../../src/analysis/sweepSpec.js';
+import type { SweepResultRow } from '../../src/analysis/sweepResults.js';
+import { AbortError } from '../../src/inference/errors.js';
+import { MusicGen } from '../../src/inference/musicgen.js';
+import { synthesizedPreset } from '../helpers/models.js';
+
+const DURATION = 0.3;
+
+/** One loaded tiny model shared by the runs, wrapped to count generateBatch calls. */
+function counting(mg: MusicGen): { generator: SweepGenerator; calls: number[] } {
+  const calls: number[] = [];
+  const generator: SweepGenerator = {
+    config: mg.config,
+    generateBatch: (items, opts) => {
+      calls.push(items.length);
+      return mg.generateBatch(items, opts);
+    },
+    dispose: async () => undefined,
+  };
+  return { generator, calls };
+}
+
+describe('sweep runner on the tiny preset', () => {
+  let mg: MusicGen;
+  let modelDir: string;
+  let spec: SweepSpec;
+
+  beforeAll(async () => {
+    modelDir = synthesizedPreset('tiny');
+    mg = await MusicGen.load(modelDir, { threads: 1 });
+    // 2 top-k x 2 temperatures x 2 CFG coefficients = 8 settings of one prompt and seed.
+    spec = {
+      name: 'tiny-grid',
+      models: [{ name: 'tiny', path: modelDir }],
+      prompts: ['warm piano and soft drums'],
+      topK: [50, 250],
+      temperature: [0.7, 1],
+      cfgCoef: [1, 3],
+      seeds: [7],
+      duration: DURATION,
+      strategy: 'peak',
+    };
+  });
+  afterAll(async () => {
+    await mg?.dispose();
+  });
+
+  it('8 settings run in ceil(8 / maxBatch) batches, each sample equal to its setting generated alone', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sweep-run-'));
+    const { generator, calls } = counting(mg);
+    const progress: SweepProgress[] = [];
+    const result = await runSweep(spec, { outDir: out, maxBatch: 3, loadModel: async () => generator, progress: (p) => progress.push(p) });
+    expect(calls).toEqual([3, 3, 2]);
+    expect(result.batches).toHaveLength(Math.ceil(8 / 3));
+    const frames = Math.trunc(DURATION * 50);
+    // One decoder forward per step for the whole batch.
+    for (const b of result.batches) expect(b.decoderCalls).toBe(frames + 3);
+    expect(result.rows).toHaveLength(8);
+    expect(result.generated).toHaveLength(8);
+    expect(progress.at(-1)).toMatchObject({ doneSamples: 8, totalSamples: 8, batchIndex: 3, batchCount: 3 });
+    expect(progress.at(-1)!.doneSteps).toBe(progress.at(-1)!.totalSteps);
+
+    for (const row of result.rows) {
+      const sidecar = readSampleSidecar(out, row.sampleId)!;
+      const alone = await mg.generate([spec.prompts[0] as string], {
+        params: { duration: DURATION, topK: row.topK, temperature: row.temperature, cfgCoef: row.cfgCoef, seed: row.seed },
+      });
+      expect(sidecar.codes, row.sampleId).toEqual(alone.codes[0].map((c) => Array.from(c)));
+      expect(existsSync(join(out, row.file))).toBe(true);
+      expect(row.entropyBitsByCodebook).toHaveLength(4);
+      expect(row.entropyBits).toBeGreaterThan(0);
+      expect(row.entropyBits).toBeLessThanOrEqual(Math.log2(frames) + 1e-9);
+      expect(row.spectralCentroidHz).toBeGreaterThan(0);
+      expect(row.realTimeFactor).toBeGreaterThan(0);
+      expect(row.peakRssMb).toBeGreaterThan(10);
+      expect(row.chromaMatchRate).toBeNull();
+    }
+
+    // results.json holds the rows; results.csv one line per sample with a header.
+    const json = JSON.parse(readFileSync(result.files.resultsJson, 'utf8')) as SweepResultRow[];
+    expect(json.map((r) => r.sampleId)).toEqual(result.rows.map((r) => r.sampleId));
+    const csv = readFileSync(result.files.resultsCsv, 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(9);
+    expect(csv[0]).toContain('entropyBits_cb3');
+    // The MOS manifest: one system per setting, items matched by prompt and seed.
+    const manifest = JSON.parse(readFileSync(result.files.manifest, 'utf8')) as { name: string; items: Array<{ id: string; system: string; audio: string; prompt: string }> };
+    expect(manifest.name).toBe('tiny-grid');
+    expect(new Set(manifest.items.map((i) => i.system)).size).toBe(8);
+    expect(new Set(manifest.items.map((i) => i.id))).toEqual(new Set(['p0-s7']));
+    expect(manifest.items.every((i) => existsSync(join(out, i.audio)) && i.prompt === 'warm piano and soft drums')).toBe(true);
+
+    // DataFrame and summary.
+    const df = resultsDataFrame(result.rows);
+    expect(df.shape[0]).toBe(8);
+    expect(df.columns).toContain('cfgCoef');
+    const summary = summaryRows(result.rows, { groupBy: ['cfgCoef'], metrics: ['entropyBits'] });
+    expect(summary.map((s) => [s.cfgCoef, s.n])).toEqual([[1, 4], [3, 4]]);
+    expect(typeof summary[0].entropyBits_ci95).toBe('number');
+  });
+
+  it('an interrupted sweep resumes without regenerating finished samples', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sweep-resume-'));
+    const first = counting(mg);
+    const controller = new AbortController();
+    // Abort as soon as the first batch's samples are written: the second batch stops mid-way.
+    const run = runSweep(spec, {
+      outDir: out,
+      maxBatch: 4,
+      signal: controller.signal,
+      loadModel: async () => first.generator,
+      progress: (p) => {
+        if (p.doneSamples >= 4) controller.abort();
+      },
+    });
+    await expect(run).rejects.toThrow(AbortError);
+    expect(first.calls).toEqual([4, 4]);
+    const finished = expandSweep(parseSweepSpec(spec))
+      .map((s) => s.sampleId)
+      .filter((id) => readSampleSidecar(out, id) !== null);
+    expect(finished).toHaveLength(4);
+    const stamps = finished.map((id) => statSync(sampleSidecarPath(out, id)).mtimeMs);
+
+    const second = counting(mg);
+    const resumed = await runSweep(spec, { outDir: out, maxBatch: 4, loadModel: async () => second.generator });
+    expect(second.calls).toEqual([4]);
+    expect(resumed.skipped.sort()).toEqual([...finished].sort());
+    expect(resumed.generated).toHaveLength(4);
+    expect(resumed.rows).toHaveLength(8);
+    expect(finished.map((id) => statSync(sampleSidecarPath(out, id)).mtimeMs)).toEqual(stamps);
+
+    // A third run finds everything done and never loads the model.
+    let loads = 0;
+    const third = await runSweep(spec, { outDir: out, loadModel: async () => (loads++, second.generator) });
+    expect(loads).toBe(0);
+    expect(third.skipped).toHaveLength(8);
+
+    // A different duration in the same folder is refused rather than mixed in.
+    await expect(runSweep({ ...spec, duration: 0.5 }, { outDir: out, loadModel: async () => second.generator })).rejects.toThrow(/asks for 25/);
+  });
+});
