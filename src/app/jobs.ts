@@ -1,0 +1,335 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BackendFactory, GenerationBackend, ProgressEvent } from './backend.js';
+import { AppNotFoundError, AppQueueFullError, AppWorkerError, JobAbortedError } from './errors.js';
+import type { ModelEntry } from './modelCatalog.js';
+import { randomId } from './randomId.js';
+import type { WorkerJob, WorkerResult } from './workerProtocol.js';
+
+export type JobStatus = 'queued' | 'loading' | 'running' | 'done' | 'failed' | 'interrupted';
+
+export interface PublicSample {
+  url: string;
+  downloadName: string;
+  waveformUrl: string;
+  spectrogramUrl: string;
+  durationS: number;
+  chromaMatchRate: number | null;
+}
+
+export interface PublicResult {
+  samples: PublicSample[];
+  melodyChromaUrl: string | null;
+  params: Record<string, unknown>;
+  paramsUrl: string;
+  /** Milliseconds since the epoch after which the files are deleted. */
+  expiresAt: number;
+}
+
+/** What the page hears about a job (server-sent events, and GET /api/jobs/:id). */
+export type JobEvent =
+  | { type: 'queued'; position: number; waiting: number; limit: number }
+  | { type: 'loading' }
+  | { type: 'progress'; done: number; total: number; elapsedS: number; etaS: number | null }
+  | { type: 'done'; result: PublicResult }
+  | { type: 'failed'; message: string }
+  | { type: 'interrupted'; message: string };
+
+export type JobInput = Omit<WorkerJob, 'jobId' | 'outDir'>;
+
+interface Job {
+  id: string;
+  owner: string;
+  model: ModelEntry;
+  status: JobStatus;
+  input: JobInput | null;
+  outDir: string;
+  controller: AbortController;
+  last: JobEvent;
+  listeners: Set<(e: JobEvent) => void>;
+  startedAt: number | null;
+  lastProgressSent: number;
+  firstStepAt: number | null;
+  expiresAt: number | null;
+  files: Set<string>;
+}
+
+interface ModelLane {
+  backend: GenerationBackend;
+  running: Job | null;
+  waiting: Job[];
+}
+
+export interface JobManagerOptions {
+  workDir: string;
+  backendFactory: BackendFactory;
+  /** Jobs waiting per model (the running one not counted). Default 4. */
+  queueLimit?: number;
+  /** Generated files are deleted this long after the job finished. Default one hour. */
+  ttlMs?: number;
+  /** How often expired jobs are swept. Default one minute. */
+  sweepIntervalMs?: number;
+  /** Finished jobs kept at most (the oldest go first). Default 200. */
+  maxFinished?: number;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+const TERMINAL: ReadonlySet<JobStatus> = new Set(['done', 'failed', 'interrupted']);
+/** Progress events to the page at most this often (the last step always goes out). */
+const PROGRESS_EVERY_MS = 100;
+
+/**
+ * Jobs of every model: one generation at a time per model, a bounded queue for the rest,
+ * progress fan-out to listeners, interruption, and expiry of finished jobs' files.
+ */
+export class JobManager {
+  private readonly jobs = new Map<string, Job>();
+  private readonly lanes = new Map<string, ModelLane>();
+  private readonly queueLimit: number;
+  private readonly ttlMs: number;
+  private readonly maxFinished: number;
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly o: JobManagerOptions) {
+    this.queueLimit = o.queueLimit ?? 4;
+    this.ttlMs = o.ttlMs ?? 60 * 60 * 1000;
+    this.maxFinished = o.maxFinished ?? 200;
+    this.now = o.now ?? Date.now;
+    this.log = o.log ?? (() => undefined);
+    mkdirSync(join(o.workDir, 'jobs'), { recursive: true });
+    // unref: the sweep timer alone must not keep the process alive.
+    this.timer = setInterval(() => this.sweep(), o.sweepIntervalMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  private lane(model: ModelEntry): ModelLane {
+    let lane = this.lanes.get(model.id);
+    if (!lane) {
+      lane = { backend: this.o.backendFactory({ id: model.id, dir: model.dir }), running: null, waiting: [] };
+      this.lanes.set(model.id, lane);
+    }
+    return lane;
+  }
+
+  /** Queues a job; throws AppQueueFullError when the model's queue is full. */
+  submit(owner: string, model: ModelEntry, input: JobInput): { id: string; event: JobEvent } {
+    if (this.closed) throw new AppWorkerError('the server is shutting down');
+    const lane = this.lane(model);
+    if (lane.running && lane.waiting.length >= this.queueLimit) {
+      throw new AppQueueFullError(
+        `the queue for ${model.label} is full (${lane.waiting.length} waiting besides the running one): try again when a generation finishes`,
+      );
+    }
+    const id = randomId();
+    const outDir = join(this.o.workDir, 'jobs', id);
+    const job: Job = {
+      id,
+      owner,
+      model,
+      status: 'queued',
+      input,
+      outDir,
+      controller: new AbortController(),
+      last: { type: 'queued', position: 0, waiting: 0, limit: this.queueLimit },
+      listeners: new Set(),
+      startedAt: null,
+      lastProgressSent: 0,
+      firstStepAt: null,
+      expiresAt: null,
+      files: new Set(),
+    };
+    this.jobs.set(id, job);
+    lane.waiting.push(job);
+    this.announceQueue(lane);
+    this.pump(lane);
+    return { id, event: job.last };
+  }
+
+  private announceQueue(lane: ModelLane): void {
+    lane.waiting.forEach((j, i) => this.emit(j, { type: 'queued', position: i + 1, waiting: lane.waiting.length, limit: this.queueLimit }));
+  }
+
+  private pump(lane: ModelLane): void {
+    if (lane.running || this.closed) return;
+    const job = lane.waiting.shift();
+    if (!job) return;
+    this.announceQueue(lane);
+    lane.running = job;
+    const input = job.input!;
+    job.input = null; // the uploads' audio is not needed after the hand-over
+    job.status = 'running';
+    job.startedAt = this.now();
+    mkdirSync(job.outDir, { recursive: true });
+    const onProgress = (e: ProgressEvent): void => this.progress(job, e);
+    lane.backend
+      .run({ ...input, jobId: job.id, outDir: job.outDir }, onProgress, job.controller.signal)
+      .then(
+        (result) => this.finish(job, result),
+        (err: unknown) => {
+          if (err instanceof JobAbortedError || job.controller.signal.aborted) this.end(job, 'interrupted', { type: 'interrupted', message: 'Interrupted: the generation was stopped.' });
+          else {
+            const message = err instanceof AppWorkerError ? err.message : 'the generation failed; see the server log';
+            if (!(err instanceof AppWorkerError)) this.log(`job ${job.id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+            this.end(job, 'failed', { type: 'failed', message });
+          }
+        },
+      )
+      .finally(() => {
+        lane.running = null;
+        this.pump(lane);
+      });
+  }
+
+  private progress(job: Job, e: ProgressEvent): void {
+    if (job.status === 'interrupted') return;
+    if (e.kind === 'loading') {
+      job.status = 'loading';
+      this.emit(job, { type: 'loading' });
+      return;
+    }
+    job.status = 'running';
+    const t = this.now();
+    if (e.done < e.total && t - job.lastProgressSent < PROGRESS_EVERY_MS) return;
+    job.lastProgressSent = t;
+    // ETA from the step rate since the first step (model loading excluded).
+    job.firstStepAt ??= t;
+    const elapsedS = (t - job.firstStepAt) / 1000;
+    const etaS = e.done > 0 && elapsedS > 0 ? ((e.total - e.done) * elapsedS) / e.done : null;
+    this.emit(job, { type: 'progress', done: e.done, total: e.total, elapsedS, etaS });
+  }
+
+  private finish(job: Job, r: WorkerResult): void {
+    const base = `/files/${job.id}/`;
+    for (const s of r.samples) [s.wav, s.waveform, s.spectrogram].forEach((f) => job.files.add(f));
+    if (r.melodyChroma) job.files.add(r.melodyChroma);
+    job.files.add(r.paramsFile);
+    const expiresAt = this.now() + this.ttlMs;
+    const seed = typeof r.params.seed === 'number' ? r.params.seed : 0;
+    const result: PublicResult = {
+      samples: r.samples.map((s, i) => ({
+        url: base + s.wav,
+        downloadName: `musicgen-${job.model.id}-seed${seed}-${i}.wav`,
+        waveformUrl: base + s.waveform,
+        spectrogramUrl: base + s.spectrogram,
+        durationS: s.durationS,
+        chromaMatchRate: s.chromaMatchRate,
+      })),
+      melodyChromaUrl: r.melodyChroma ? base + r.melodyChroma : null,
+      params: r.params,
+      paramsUrl: base + r.paramsFile,
+      expiresAt,
+    };
+    this.end(job, 'done', { type: 'done', result });
+  }
+
+  private end(job: Job, status: JobStatus, event: JobEvent): void {
+    job.status = status;
+    job.expiresAt = this.now() + this.ttlMs;
+    this.emit(job, event);
+    job.listeners.clear();
+    if (status !== 'done') this.removeFiles(job);
+    this.trim();
+  }
+
+  private emit(job: Job, event: JobEvent): void {
+    job.last = event;
+    for (const l of job.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.log(`job listener failed: ${String(err)}`);
+      }
+    }
+  }
+
+  private owned(id: string, owner: string): Job {
+    const job = this.jobs.get(id);
+    if (!job || job.owner !== owner) throw new AppNotFoundError('no such generation (it may have expired after an hour)');
+    return job;
+  }
+
+  /** The job's latest event; `listener` (until the job ends) gets every later one. Returns an unsubscribe. */
+  subscribe(id: string, owner: string, listener: (e: JobEvent) => void): { current: JobEvent; unsubscribe: () => void } {
+    const job = this.owned(id, owner);
+    if (!TERMINAL.has(job.status)) job.listeners.add(listener);
+    return { current: job.last, unsubscribe: () => job.listeners.delete(listener) };
+  }
+
+  status(id: string, owner: string): { status: JobStatus; event: JobEvent } {
+    const job = this.owned(id, owner);
+    return { status: job.status, event: job.last };
+  }
+
+  /** Stops a running job (within one decoder step) or drops a queued one. */
+  interrupt(id: string, owner: string): JobStatus {
+    const job = this.owned(id, owner);
+    if (TERMINAL.has(job.status)) return job.status;
+    const lane = this.lanes.get(job.model.id);
+    const i = lane ? lane.waiting.indexOf(job) : -1;
+    if (i >= 0 && lane) {
+      lane.waiting.splice(i, 1);
+      job.input = null;
+      this.end(job, 'interrupted', { type: 'interrupted', message: 'Interrupted: removed from the queue before it started.' });
+      this.announceQueue(lane);
+      return job.status;
+    }
+    job.controller.abort();
+    return job.status;
+  }
+
+  /** Absolute path of a finished job's file, if `name` is one of its files and the owner matches. */
+  filePath(id: string, owner: string, name: string): string {
+    const job = this.owned(id, owner);
+    if (job.status !== 'done' || !job.files.has(name)) throw new AppNotFoundError('no such file (results expire after an hour)');
+    return join(job.outDir, name);
+  }
+
+  /** Deletes finished jobs whose time is up (called by the timer; public for tests). */
+  sweep(): number {
+    const t = this.now();
+    let n = 0;
+    for (const job of [...this.jobs.values()]) {
+      if (job.expiresAt !== null && job.expiresAt <= t && TERMINAL.has(job.status)) {
+        this.removeFiles(job);
+        this.jobs.delete(job.id);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private trim(): void {
+    const finished = [...this.jobs.values()].filter((j) => TERMINAL.has(j.status));
+    for (const job of finished.slice(0, Math.max(0, finished.length - this.maxFinished))) {
+      this.removeFiles(job);
+      this.jobs.delete(job.id);
+    }
+  }
+
+  private removeFiles(job: Job): void {
+    job.files.clear();
+    rmSync(job.outDir, { recursive: true, force: true });
+  }
+
+  /** Queue sizes per model id (the page shows them). */
+  queueState(): Record<string, { running: boolean; waiting: number; limit: number }> {
+    const out: Record<string, { running: boolean; waiting: number; limit: number }> = {};
+    for (const [id, lane] of this.lanes) out[id] = { running: lane.running !== null, waiting: lane.waiting.length, limit: this.queueLimit };
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const lane of this.lanes.values()) {
+      for (const j of lane.waiting) this.end(j, 'interrupted', { type: 'interrupted', message: 'The server is shutting down.' });
+      lane.waiting = [];
+      lane.running?.controller.abort();
+    }
+    await Promise.all([...this.lanes.values()].map((l) => l.backend.close()));
+  }
+}

@@ -1,0 +1,44 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHROMA_SAMPLE_RATE, extractChroma } from '../audio/chroma.js';
+import { chromagramPng } from '../audio/chromagramImage.js';
+import { chromaMatchRate } from '../audio/chromaMatchRate.js';
+import { convertAudio } from '../audio/convertAudio.js';
+import { normalizeAudio } from '../audio/normalize.js';
+import { encodeWav } from '../audio/wavCodec.js';
+import { spectrogramPng } from './spectrogramImage.js';
+import { waveformPng } from './waveformImage.js';
+import type { AudioInput, SampleFiles } from './workerProtocol.js';
+
+/** The demo's loudness normalisation: -16 LUFS, then tanh soft clipping. */
+export const DEMO_NORMALIZATION = { strategy: 'loudness', loudnessHeadroomDb: 16, loudnessCompressor: true } as const;
+
+/**
+ * Writes one generated sample's files into `outDir`: the loudness-normalised 16-bit WAV, its
+ * waveform and spectrogram pictures, and (given the melody's chroma) the chroma match rate.
+ * File names are fixed patterns, never from the request.
+ */
+export function writeSampleFiles(outDir: string, index: number, audio: readonly Float32Array[], sampleRate: number, melodyChroma: Float32Array[] | null): SampleFiles {
+  const normalized = normalizeAudio(audio, sampleRate, DEMO_NORMALIZATION);
+  const wav = `sample-${index}.wav`;
+  const waveform = `waveform-${index}.png`;
+  const spectrogram = `spectrogram-${index}.png`;
+  writeFileSync(join(outDir, wav), encodeWav(normalized, sampleRate, 'pcm16'));
+  writeFileSync(join(outDir, waveform), waveformPng(normalized));
+  writeFileSync(join(outDir, spectrogram), spectrogramPng(normalized));
+  let rate: number | null = null;
+  if (melodyChroma) {
+    const [mono] = convertAudio(audio, sampleRate, CHROMA_SAMPLE_RATE, 1);
+    rate = chromaMatchRate(melodyChroma, extractChroma(mono, CHROMA_SAMPLE_RATE));
+  }
+  return { wav, waveform, spectrogram, durationS: (audio[0]?.length ?? 0) / sampleRate, chromaMatchRate: rate };
+}
+
+/** One-hot chroma of a melody (32 kHz mono, as the model reads it) and its picture. */
+export function writeMelodyChroma(outDir: string, melody: AudioInput): { chroma: Float32Array[]; file: string } {
+  const [mono] = convertAudio(melody.channels, melody.sampleRate, CHROMA_SAMPLE_RATE, 1);
+  const chroma = extractChroma(mono, CHROMA_SAMPLE_RATE);
+  const file = 'melody-chroma.png';
+  writeFileSync(join(outDir, file), chromagramPng(chroma));
+  return { chroma, file };
+}

@@ -1,0 +1,56 @@
+import { availableParallelism } from 'node:os';
+import { AppInputError } from './errors.js';
+import { scanModels } from './modelCatalog.js';
+import { buildAppServer, type AppServer } from './server.js';
+
+export interface StartAppOptions {
+  /** Folder whose sub-folders with a config.json are offered (or null). */
+  modelsDir: string | null;
+  /** The embedded default model's folder (or null to offer only --models). */
+  defaultModelDir: string | null;
+  port: number;
+  host: string;
+  dtype?: string;
+  threads?: number;
+  queueLimit?: number;
+  maxUploadBytes?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningApp extends AppServer {
+  url: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** Scans the models, starts listening and prints the URL. */
+export async function startApp(o: StartAppOptions): Promise<RunningApp> {
+  const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new AppInputError('port', `--port must be 0-65535 (got ${o.port})`);
+  const models = scanModels(o.modelsDir, o.defaultModelDir, log);
+  if (models.length === 0) {
+    throw new AppInputError('models', `no model folder (with a config.json) found under ${o.modelsDir ?? '(none)'}; pass --models DIR`);
+  }
+  const server = await buildAppServer({
+    models,
+    dtype: o.dtype,
+    threads: o.threads ?? availableParallelism(),
+    queueLimit: o.queueLimit,
+    maxUploadBytes: o.maxUploadBytes,
+    // Bound to a loopback address, only loopback Host names are expected; bound wider, any.
+    loopbackHostsOnly: LOOPBACK.has(o.host),
+    log,
+  });
+  try {
+    await server.app.listen({ port: o.port, host: o.host });
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  const addr = server.app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+  log(`MusicGen app listening on ${url}`);
+  log(`models: ${models.map((m) => `${m.id} (${m.dir})`).join(', ')}`);
+  return { ...server, url };
+}
