@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { MusicgenError } from '../errors.js';
+import { runSweep, type SweepRunResult } from '../analysis/sweepRunner.js';
+import { writeSweepReport } from '../analysis/sweepReport.js';
+import { loadSweepSpec, type ResolvedSweepSpec, type SweepSpec } from '../analysis/sweepSpec.js';
+import { ProgressBar } from './progressBar.js';
+
+/** Flags shared by `musicgen sweep` and `musicgen compare`. */
+export interface SweepRunFlags {
+  out: string;
+  maxBatch?: string;
+  memoryBudget?: string;
+  threads?: string;
+  report?: boolean;
+  quiet?: boolean;
+}
+
+function positiveNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new MusicgenError(`${flag} must be a positive number (got "${value}")`);
+  return n;
+}
+
+function positiveInteger(flag: string, value: string | undefined): number | undefined {
+  const n = positiveNumber(flag, value);
+  if (n !== undefined && !Number.isInteger(n)) throw new MusicgenError(`${flag} must be a whole number (got "${value}")`);
+  return n;
+}
+
+/**
+ * Runs a sweep with a progress bar (decoder steps, with ETA), Ctrl-C stopping between steps
+ * (finished samples stay; run the same command again to resume), then writes report.html.
+ */
+export async function runSweepCommand(spec: SweepSpec | ResolvedSweepSpec, flags: SweepRunFlags, baseDir?: string): Promise<SweepRunResult> {
+  const bar = flags.quiet ? null : new ProgressBar('sweep');
+  const log = (m: string): void => {
+    if (!flags.quiet) process.stderr.write(m);
+  };
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    log('\nstopping after the current decoder step; run the same command again to resume\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const budgetMb = positiveNumber('--memory-budget', flags.memoryBudget);
+    const result = await runSweep(spec, {
+      outDir: flags.out,
+      baseDir,
+      maxBatch: positiveInteger('--max-batch', flags.maxBatch),
+      memoryBudgetBytes: budgetMb === undefined ? undefined : budgetMb * 2 ** 20,
+      threads: positiveInteger('--threads', flags.threads),
+      signal: controller.signal,
+      log,
+      progress: (p) => bar?.update(p.doneSteps, p.totalSteps, `${p.doneSamples}/${p.totalSamples} samples ${p.model}`),
+    });
+    bar?.finish();
+    if (flags.report !== false) {
+      log('writing report.html\n');
+      await writeSweepReport(result.outDir, result.rows, result.spec.name);
+    }
+    log(`${result.generated.length} generated, ${result.skipped.length} already there, ${result.batches.length} batch(es)\n`);
+    return result;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function addSweepRunFlags(cmd: Command): Command {
+  return cmd
+    .option('--out <dir>', 'output folder (samples/, results.csv/json, report.html, manifest.json)', 'sweep-out')
+    .option('--max-batch <n>', 'at most this many samples per decoder batch (default 16)')
+    .option('--memory-budget <MB>', 'memory the K/V caches of one batch may use (default: half the free memory)')
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)')
+    .option('--no-report', 'skip report.html')
+    .option('--quiet', 'no progress output');
+}
+
+/** `musicgen sweep <spec.json> --out DIR`. */
+export function register(program: Command): void {
+  addSweepRunFlags(
+    program
+      .command('sweep')
+      .description('run a sampling-parameter sweep from a JSON spec: samples, metrics, results.csv/json, report.html, MOS manifest')
+      .argument('<spec>', 'sweep spec (JSON): {models, prompts, topK, topP, temperature, cfgCoef, seeds, duration, ...}'),
+  ).action(async (specPath: string, flags: SweepRunFlags) => {
+    const result = await runSweepCommand(loadSweepSpec(specPath), flags);
+    process.stdout.write(`${result.outDir}\n`);
+  });
+}
