@@ -121,7 +121,7 @@ if (!quick && PRESET === 'small') {
 }
 
 // ---- 5. int8 formulation study (issue 2) ----
-const int8Args = quick ? ['--layers', '4', '--rounds', '4', '--runs', '5'] : ['--layers', '8', '--rounds', '12', '--runs', '8'];
+const int8Args = quick ? ['--layers', '4', '--rounds', '4', '--runs', '5'] : ['--layers', '8', '--rounds', '10', '--runs', '6'];
 log(`int8 formulations ${int8Args.join(' ')}`);
 const int8File = join(cacheDir(), 'results', 'int8-latest.json');
 mkdirSync(dirname(int8File), { recursive: true });

@@ -8,6 +8,9 @@
 //     newkv-q8         the same with the current q8 (DynamicQuantizeMatMul)
 //     nbits8           standard outputs, weights as MatMulNBits bits=8 block=32 accuracy_level=4
 //     newkv-nbits8     both
+//     split / split-q8 newkv + attention over past and new K/V separately (no Concat of the cache
+//                      in the graph): scores = [q.K_past | q.k_new], out = p_past.V_past + p_new.v_new.
+//                      A pre-allocated cache with capacity C (masked beyond P) would run at C's cost.
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDecoderGraph } from '../../dist/convert/decoderGraph.js';
@@ -24,6 +27,8 @@ export const VARIANTS = {
   'newkv-q8': { newKv: true, formulation: 'dqmm' },
   nbits8: { newKv: false, formulation: 'nbits8-b32-acc4' },
   'newkv-nbits8': { newKv: true, formulation: 'nbits8-b32-acc4' },
+  split: { newKv: true, split: true, formulation: 'fp32' },
+  'split-q8': { newKv: true, split: true, formulation: 'dqmm' },
 };
 
 export function variantFile(name) {
@@ -35,7 +40,7 @@ export function variantFile(name) {
  * Concat that appends it to the past) instead of the concatenation: the graph still attends over
  * past + new, but onnxruntime-node then copies 2 x 24 small tensors per step instead of the cache.
  */
-function newKvOutputs(g) {
+export function newKvOutputs(g) {
   const producer = new Map(g.nodes.flatMap((n) => n.outputs.map((o) => [o, n])));
   let changed = 0;
   for (const node of g.nodes) {
@@ -44,6 +49,63 @@ function newKvOutputs(g) {
     if (concat?.opType !== 'Concat') throw new Error(`${node.outputs[0]}: expected a Concat, found ${concat?.opType}`);
     node.inputs = [concat.inputs[1]];
     changed++;
+  }
+  return changed;
+}
+
+/**
+ * Attention without the in-graph Concat of past and new K/V (see `split` above). Works on the
+ * pattern buildDecoderGraph emits: kcat = Concat(past, new) -> Transpose -> MatMul(q, .) = scores,
+ * and MatMul(probs, vcat) = context. Run after newKvOutputs, so the Concats become dead and go.
+ */
+export function splitAttention(g) {
+  const concats = new Map();
+  for (const n of g.nodes) {
+    if (n.opType === 'Concat' && /^past_key_values\.\d+\.decoder\./.test(n.inputs[0])) concats.set(n.outputs[0], n);
+  }
+  const consumers = (name) => g.nodes.filter((n) => n.inputs.includes(name));
+  const nodes = [...g.nodes];
+  let changed = 0;
+  for (const node of nodes) {
+    // scores: Transpose(kcat) consumed by MatMul(q, kT)
+    if (node.opType === 'Transpose' && concats.has(node.inputs[0])) {
+      const [past, fresh] = concats.get(node.inputs[0]).inputs;
+      const perm = node.attrs.perm;
+      for (const mm of consumers(node.outputs[0])) {
+        if (mm.opType !== 'MatMul') throw new Error(`unexpected consumer ${mm.opType} of the key transpose`);
+        const before = g.nodes.length;
+        const sPast = g.matMul(mm.inputs[0], g.node('Transpose', [past], { perm }));
+        const sNew = g.matMul(mm.inputs[0], g.node('Transpose', [fresh], { perm }));
+        const added = g.nodes.splice(before);
+        g.nodes.splice(g.nodes.indexOf(mm), 0, ...added);
+        Object.assign(mm, { opType: 'Concat', inputs: [sPast, sNew], attrs: { axis: { kind: 'int', value: -1 } } });
+        changed++;
+      }
+    }
+    // context: MatMul(probs, vcat) -> MatMul(probs[..., :P], past) + MatMul(probs[..., P:], new)
+    if (node.opType === 'MatMul' && concats.has(node.inputs[1])) {
+      const [past, fresh] = concats.get(node.inputs[1]).inputs;
+      const probs = node.inputs[0];
+      const before = g.nodes.length;
+      const P = g.shape(past, 2, 3);
+      const pPast = g.slice(probs, g.constI64([0]), P, [-1]);
+      const pNew = g.slice(probs, P, g.constI64([2 ** 31 - 1]), [-1]);
+      const ctxPast = g.matMul(pPast, past);
+      const ctxNew = g.matMul(pNew, fresh);
+      const added = g.nodes.splice(before);
+      g.nodes.splice(g.nodes.indexOf(node), 0, ...added);
+      Object.assign(node, { opType: 'Add', inputs: [ctxPast, ctxNew] });
+      changed++;
+    }
+  }
+  // Drop the cache Concats (and their Transposes) nobody reads any more.
+  for (let pass = 0; pass < 2; pass++) {
+    const used = new Set(g.nodes.flatMap((n) => n.inputs));
+    const outputs = new Set(g.outputs.map((o) => o.name));
+    for (let i = g.nodes.length - 1; i >= 0; i--) {
+      const n = g.nodes[i];
+      if ((n.opType === 'Concat' || n.opType === 'Transpose') && n.outputs.every((o) => !used.has(o) && !outputs.has(o))) g.nodes.splice(i, 1);
+    }
   }
   return changed;
 }
@@ -63,6 +125,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const t0 = performance.now();
     const g = buildDecoderGraph(config, new CheckedWeights(new RandomWeights(BENCH_SEED)));
     const outs = v.newKv ? newKvOutputs(g) : 0;
+    const split = v.split ? splitAttention(g) : 0;
+    if (v.split && split !== 2 * config.decoder.numLayers) throw new Error(`split attention rewrote ${split} nodes, expected ${2 * config.decoder.numLayers}`);
     const mm = rewriteWeightMatMuls(g, v.formulation);
     mkdirSync(join(file, '..'), { recursive: true });
     const tmp = `${file}.partial-${process.pid}`;

@@ -1,7 +1,7 @@
 // Time per decoder step against past length, for our decoder graph on its own (no sampling), in
 // its own process. The cache of past length P is fed as random tensors (a step's cost does not
 // depend on the values), so P = 1500 needs no 1500-step warm-up. Each point is the median of
-// `--runs` steps. With --profile P, onnxruntime profiling is on and only P is measured; the trace's
+// `--runs` steps, taken in interleaved rounds over the lengths. With --profile P, onnxruntime profiling is on and only P is measured; the trace's
 // node time is summed per operator type, and "binding" = wall time of session.run minus the
 // trace's model_run time (onnxruntime-node copying every output into a JavaScript buffer).
 //
@@ -61,8 +61,7 @@ const fixed = {
   use_cache_branch: new ort.Tensor('bool', Uint8Array.from([1]), [1]),
 };
 const cross = randomF32(R * heads * T * hd);
-const points = [];
-for (const P of pasts) {
+const feedsAt = pasts.map((P) => {
   const feeds = { ...fixed };
   for (let i = 0; i < layers; i++) {
     for (const kv of ['key', 'value']) {
@@ -71,16 +70,24 @@ for (const P of pasts) {
       feeds[`past_key_values.${i}.encoder.${kv}`] = new ort.Tensor('float32', cross, [R, heads, T, hd]);
     }
   }
-  const times = [];
-  for (let r = 0; r < runs + 2; r++) {
+  return feeds;
+});
+// Warm-up (first runs allocate and fault in the prepacked weights), then interleaved rounds over
+// the past lengths, so bursts of other work on this shared VM hit every length alike.
+for (let w = 0; w < 3; w++) for (const feeds of feedsAt) await session.run(feeds);
+const times = pasts.map(() => []);
+for (let r = 0; r < runs; r++) {
+  for (let j = 0; j < pasts.length; j++) {
     const t = performance.now();
-    await session.run(feeds);
-    if (r >= 2) times.push(performance.now() - t); // two warm-up runs per length (allocations)
+    await session.run(feedsAt[j]);
+    times[j].push(performance.now() - t);
   }
-  times.sort((a, b) => a - b);
-  points.push({ past: P, medianMs: times[Math.floor(times.length / 2)], minMs: times[0], runs: times.length, loadavg: loadavg()[0] });
-  process.stderr.write(`  past ${P}: ${points.at(-1).medianMs.toFixed(1)} ms\n`);
 }
+const points = pasts.map((P, j) => {
+  const ts = times[j].sort((a, b) => a - b);
+  process.stderr.write(`  past ${P}: ${ts[Math.floor(ts.length / 2)].toFixed(1)} ms\n`);
+  return { past: P, medianMs: ts[Math.floor(ts.length / 2)], minMs: ts[0], runs: ts.length, loadavg: loadavg()[0] };
+});
 
 let profile = null;
 if (profileAt) {
