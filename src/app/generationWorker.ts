@@ -69,7 +69,7 @@ async function run(job: WorkerJob): Promise<void> {
     const melody = job.melody ? writeMelodyChroma(job.outDir, job.melody) : null;
     const samples = result.audio.map((audio, i) => writeSampleFiles(job.outDir, i, audio, result.sampleRate, melody?.chroma ?? null));
     const params: Record<string, unknown> = {
-      model: init.modelDir.split(/[\\/]/).pop(),
+      model: job.model,
       description: job.description,
       samples: job.samples,
       melody: job.melody ? { seconds: job.melody.channels[0].length / job.melody.sampleRate, sampleRate: job.melody.sampleRate } : null,

@@ -35,7 +35,7 @@ export type JobEvent =
   | { type: 'failed'; message: string }
   | { type: 'interrupted'; message: string };
 
-export type JobInput = Omit<WorkerJob, 'jobId' | 'outDir'>;
+export type JobInput = Omit<WorkerJob, 'jobId' | 'outDir' | 'model'>;
 
 interface Job {
   id: string;
@@ -166,7 +166,7 @@ export class JobManager {
     mkdirSync(job.outDir, { recursive: true });
     const onProgress = (e: ProgressEvent): void => this.progress(job, e);
     lane.backend
-      .run({ ...input, jobId: job.id, outDir: job.outDir }, onProgress, job.controller.signal)
+      .run({ ...input, jobId: job.id, model: job.model.id, outDir: job.outDir }, onProgress, job.controller.signal)
       .then(
         (result) => this.finish(job, result),
         (err: unknown) => {

@@ -47,6 +47,7 @@ export function scanModels(modelsDir: string | null, defaultDir: string | null, 
   const out: ModelEntry[] = [];
   const ids = new Set<string>();
   const add = (dir: string, name: string): void => {
+    if (out.some((m) => m.dir === dir)) return; // the default may also sit under --models
     let id = name === DEFAULT_MODEL_ID && out.length === 0 && dir === defaultDir ? DEFAULT_MODEL_ID : slug(name);
     for (let n = 2; ids.has(id) && n < MAX_FOLDERS + 2; n++) id = `${slug(name)}-${n}`;
     try {

@@ -52,5 +52,6 @@ export async function startApp(o: StartAppOptions): Promise<RunningApp> {
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
   log(`MusicGen app listening on ${url}`);
   log(`models: ${models.map((m) => `${m.id} (${m.dir})`).join(', ')}`);
+  log(`generated files go to ${server.workDir} (kept an hour, deleted on exit)`);
   return { ...server, url };
 }

@@ -22,6 +22,8 @@ export interface JobParams {
 
 export interface WorkerJob {
   jobId: string;
+  /** The model's id on the page (recorded in params.json). */
+  model: string;
   /** Folder (inside the app's temporary folder) the worker writes the job's files into. */
   outDir: string;
   description: string;

@@ -76,6 +76,17 @@ describe('musicgen app on real worker threads (tiny models)', () => {
     expect([...(await c.request({ url: r.melodyChromaUrl })).rawPayload.subarray(0, 4)]).toEqual(PNG);
   });
 
+  it('continues an uploaded prompt, two samples at once', async () => {
+    const up = await c.request({ url: '/api/upload?kind=continuation', body: toneWav(1, { sampleRate: 48000, channels: 2 }) });
+    const id = (await c.generate({ continuation: up.json().id, duration: 2, samples: 2, seed: 11 })).json().job as string;
+    const done = events((await c.request({ url: `/api/jobs/${id}/events` })).body).at(-1)!;
+    expect(done.type).toBe('done');
+    const r = done.data.result as { samples: { url: string; downloadName: string }[]; params: Record<string, unknown> };
+    expect(r.samples.map((s) => s.downloadName)).toEqual(['musicgen-default-seed11-0.wav', 'musicgen-default-seed11-1.wav']);
+    expect(r.params).toMatchObject({ samples: 2, continuation: { seconds: 1, sampleRate: 48000 }, frames: 100 });
+    for (const s of r.samples) expect(decodeWav((await c.request({ url: s.url })).rawPayload, 'x').channels[0].length).toBe(64000);
+  });
+
   it('interrupts a 120 s run within a step and keeps serving meanwhile', async () => {
     const id = (await c.generate({ duration: 120 })).json().job as string;
     let status = '';

@@ -9,6 +9,7 @@ h1 { font-size: 1.5rem; margin-top: 0; } h2 { font-size: 1.15rem; }
 .upload { flex-direction: row; flex-wrap: wrap; align-items: center; gap: .5rem; } .upload label { width: 100%; }
 textarea { width: 100%; box-sizing: border-box; font: inherit; padding: .4rem; }
 input[type=text], select { font: inherit; padding: .3rem; max-width: 14rem; }
+select#model { max-width: 100%; }
 input[type=range] { width: 70%; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(15rem, 1fr)); column-gap: 1.2rem; }
 .field-error { color: #b00020; font-size: .9rem; min-height: 0; }
