@@ -315,6 +315,11 @@ export class JobManager {
     rmSync(job.outDir, { recursive: true, force: true });
   }
 
+  /** Jobs that may wait per model besides the running one. */
+  get limit(): number {
+    return this.queueLimit;
+  }
+
   /** Queue sizes per model id (the page shows them). */
   queueState(): Record<string, { running: boolean; waiting: number; limit: number }> {
     const out: Record<string, { running: boolean; waiting: number; limit: number }> = {};

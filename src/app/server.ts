@@ -70,7 +70,7 @@ export async function buildAppServer(o: AppServerOptions): Promise<AppServer> {
   const workDir = o.workDir ?? mkdtempSync(join(tmpdir(), 'musicgen-app-'));
   const maxUploadBytes = o.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const backendFactory: BackendFactory =
-    o.backendFactory ?? ((m) => new WorkerBackend({ modelDir: m.dir, dtype: o.dtype ?? 'fp32', threads: o.threads ?? 0 }, log));
+    o.backendFactory ?? ((m) => new WorkerBackend({ modelDir: m.dir, dtype: o.dtype ?? 'fp32', threads: o.threads }, log));
   const jobs = new JobManager({
     workDir,
     backendFactory,
@@ -81,11 +81,16 @@ export async function buildAppServer(o: AppServerOptions): Promise<AppServer> {
     log,
   });
   const uploads = new UploadStore({ now, ttlMs: o.resultTtlMs });
+  // Expired uploads are dropped on the same schedule as job files (their memory, not just access).
+  const uploadSweep = setInterval(() => uploads.sweep(), o.sweepIntervalMs ?? 60_000);
+  uploadSweep.unref();
 
   const app = Fastify({
     logger: o.logger ?? false,
     bodyLimit: JSON_BODY_LIMIT,
     trustProxy: false,
+    // Closing must not wait for open event streams (their jobs end with the server anyway).
+    forceCloseConnections: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   await app.register(fastifyCookie);
@@ -174,6 +179,7 @@ export async function buildAppServer(o: AppServerOptions): Promise<AppServer> {
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(uploadSweep);
       await jobs.close();
       await app.close();
       uploads.clear();

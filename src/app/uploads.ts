@@ -1,3 +1,4 @@
+import { convertChannels } from '../audio/convertAudio.js';
 import { readAudio } from '../audio/read.js';
 import { AudioDecodeError } from '../audio/errors.js';
 import { AppUploadError } from './errors.js';
@@ -25,7 +26,7 @@ interface Upload extends UploadInfo {
 export interface UploadStoreOptions {
   /** Seconds kept of an upload (the longest generation is 120 s). Default 120. */
   maxSeconds?: number;
-  /** Uploads kept in memory at most; the oldest go first. Default 16. */
+  /** Uploads kept in memory at most; the oldest go first. Default 8 (at most ~370 MB of 48 kHz stereo). */
   maxUploads?: number;
   ttlMs?: number;
   now?: () => number;
@@ -44,7 +45,7 @@ export class UploadStore {
 
   constructor(o: UploadStoreOptions = {}) {
     this.maxSeconds = o.maxSeconds ?? 120;
-    this.maxUploads = o.maxUploads ?? 16;
+    this.maxUploads = o.maxUploads ?? 8;
     this.ttlMs = o.ttlMs ?? 60 * 60 * 1000;
     this.now = o.now ?? Date.now;
   }
@@ -61,6 +62,9 @@ export class UploadStore {
       }
       throw err;
     }
+    const channels = audio.channels.length;
+    // The model reads melodies as mono (chroma): keep half the memory for stereo files.
+    if (kind === 'melody' && channels > 1) audio = { channels: convertChannels(audio.channels, 1), sampleRate: audio.sampleRate };
     const limit = Math.round(this.maxSeconds * audio.sampleRate);
     const truncated = audio.channels[0].length > limit;
     if (truncated) audio = { channels: audio.channels.map((c) => c.slice(0, limit)), sampleRate: audio.sampleRate };
@@ -75,7 +79,7 @@ export class UploadStore {
       kind,
       durationS: audio.channels[0].length / audio.sampleRate,
       sampleRate: audio.sampleRate,
-      channels: audio.channels.length,
+      channels,
       truncated,
     };
     this.uploads.set(info.id, { ...info, owner, audio, expiresAt: this.now() + this.ttlMs });

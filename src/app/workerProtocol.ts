@@ -67,5 +67,6 @@ export type FromWorker =
 export interface WorkerInit {
   modelDir: string;
   dtype: string;
-  threads: number;
+  /** onnxruntime intra-op threads; absent = every core. */
+  threads?: number;
 }

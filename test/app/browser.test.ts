@@ -11,6 +11,8 @@ import { toneWav } from './fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MAX_UPLOAD = 1024 * 1024;
+/** Page changes wait this long at most (two cores are shared with the worker and other tests). */
+const POLL = { timeout: 15_000 };
 
 /** Grey-level variance and the share of pixels unlike the most common colour, computed in a blank page. */
 async function pixelStats(ctx: BrowserContext, png: Buffer): Promise<{ variance: number; nonBackground: number }> {
@@ -67,7 +69,7 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
     const tiny = synthesizedPreset('tiny');
     const melody = synthesizedPreset('melody-tiny');
     melodyModel = 'melody-tiny-0';
-    app = await startApp({ modelsDir: dirname(melody), defaultModelDir: tiny, port: 0, host: '127.0.0.1', threads: 1, maxUploadBytes: MAX_UPLOAD, log: () => undefined });
+    app = await startApp({ modelsDir: dirname(melody), defaultModelDir: tiny, port: 0, host: '127.0.0.1', threads: 1, maxUploadBytes: MAX_UPLOAD, queueLimit: 1, log: () => undefined });
     userDataDir = mkdtempSync(join(tmpdir(), 'musicgen-app-chromium-'));
     ctx = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
@@ -122,7 +124,7 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
     expect(await page.locator('pre.params').textContent()).toContain('"seed": 5');
     // Waveform and spectrogram loaded.
     for (const cls of ['waveform', 'spectrogram']) {
-      await expect.poll(() => page.evaluate(`document.querySelector('img.${cls}').naturalWidth`)).toBeGreaterThan(0);
+      await expect.poll(() => page.evaluate(`document.querySelector('img.${cls}').naturalWidth`), POLL).toBeGreaterThan(0);
     }
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('a.download').click()]);
     const file = join(userDataDir, 'download.wav');
@@ -148,32 +150,46 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
     await page.close();
   });
 
-  it('Interrupt stops a long run and the page says so', async () => {
+  it('Interrupt stops a long run and the page says so; the queue is visible and a full queue says so', async () => {
     const page = await open();
     await fillForm(page, { description: 'a long piece', duration: '120' });
     await page.locator('#submit').click();
     await expect.poll(() => page.evaluate(`document.getElementById('progress').value`), { timeout: 30_000 }).toBeGreaterThan(20);
+    // Meanwhile a second tab queues behind it and a third finds the queue (1 place) full.
+    const second = await open();
+    await expect.poll(() => second.locator('#queueInfo').textContent(), POLL).toBe('Queue: 1 generating (at most 1 can wait)');
+    await fillForm(second, { duration: '1' });
+    await second.locator('#submit').click();
+    await expect.poll(() => second.locator('#message').textContent(), POLL).toBe('Waiting in the queue: position 1 of 1 (at most 1 wait).');
+    const third = await open();
+    await fillForm(third, { duration: '1' });
+    await third.locator('#submit').click();
+    await expect.poll(() => third.locator('#message').textContent(), POLL).toMatch(/^the queue for embedded default .* is full \(1 waiting besides the running one\)/);
+    await second.locator('#interrupt').click();
+    await expect.poll(() => second.locator('#message').textContent(), POLL).toBe('Interrupted: removed from the queue before it started.');
+    await page.bringToFront(); // background tabs are throttled
     const t0 = Date.now();
     await page.locator('#interrupt').click();
-    await expect.poll(() => page.locator('#message').textContent(), { timeout: 10_000 }).toBe('Interrupted: the generation was stopped.');
+    // A locator wait (not expect.poll's backoff) so the measured time is the page's.
+    await page.locator('#message', { hasText: 'Interrupted: the generation was stopped.' }).waitFor({ timeout: 10_000 });
     const latency = Date.now() - t0;
     expect(latency).toBeLessThan(3000);
     expect(await page.locator('#results').textContent()).toBe('');
     expect(await page.locator('#submit').isEnabled()).toBe(true);
     expect(await page.locator('#interrupt').isDisabled()).toBe(true);
     process.stdout.write(`browser interrupt: message shown ${latency} ms after the click\n`);
-    await page.close();
+    for (const p of [page, second, third]) await p.close();
   });
 
   it('a negative field value shows the library\'s message next to the field', async () => {
     const page = await open();
     await fillForm(page, { topK: '-5' });
     await page.locator('#submit').click();
-    await expect.poll(() => page.locator('.field-error[data-for=topK]').textContent()).toMatch(/^topK must be an integer >= 0/);
+    await expect.poll(() => page.locator('.field-error[data-for=topK]').textContent(), POLL).toMatch(/^topK must be an integer >= 0/);
     expect(await page.locator('.field-error[data-for=temperature]').textContent()).toBe('');
     await fillForm(page, { topK: '250', temperature: '-1' });
     await page.locator('#submit').click();
-    await expect.poll(() => page.locator('.field-error[data-for=temperature]').textContent()).toMatch(/^temperature must be a finite number >= 0/);
+    await expect.poll(() => page.locator('.field-error[data-for=temperature]').textContent(), POLL).toMatch(/^temperature must be a finite number >= 0/);
     expect(await page.locator('.field-error[data-for=topK]').textContent()).toBe('');
     expect(await page.locator('#results').textContent()).toBe('');
     await page.close();
@@ -183,7 +199,7 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
     const page = await open();
     await page.locator('#model').selectOption(melodyModel);
     await page.locator('#melodyFile').setInputFiles({ name: 'melody.wav', mimeType: 'audio/wav', buffer: Buffer.from(toneWav(2, { sampleRate: 44100, freq: 261.63 })) });
-    await expect.poll(() => page.locator('#melodyInfo').textContent()).toBe('uploaded: 2.0 s, 44100 Hz, 1 channel');
+    await expect.poll(() => page.locator('#melodyInfo').textContent(), POLL).toBe('uploaded: 2.0 s, 44100 Hz, 1 channel');
     await fillForm(page, { description: 'a C major tune', duration: '1' });
     await page.locator('#submit').click();
     await page.locator('.melody img.chromagram').waitFor({ timeout: 60_000 });
@@ -195,13 +211,13 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
   it('oversized and non-audio uploads are refused with a clear message', async () => {
     const page = await open();
     await page.locator('#continuationFile').setInputFiles({ name: 'notes.wav', mimeType: 'audio/wav', buffer: Buffer.from('these are not audio samples') });
-    await expect.poll(() => page.locator('.field-error[data-for=continuation]').textContent()).toMatch(
+    await expect.poll(() => page.locator('.field-error[data-for=continuation]').textContent(), POLL).toMatch(
       /^this file is not audio the app can read \(WAV, MP3, FLAC or Ogg Vorbis\)/,
     );
     expect(await page.locator('#continuation').inputValue()).toBe('');
     const big = Buffer.from(toneWav(10, { sampleRate: 44100, channels: 2 }));
     await page.locator('#melodyFile').setInputFiles({ name: 'big.wav', mimeType: 'audio/wav', buffer: big });
-    await expect.poll(() => page.locator('.field-error[data-for=melody]').textContent()).toBe('the file is larger than the 1 MB upload limit');
+    await expect.poll(() => page.locator('.field-error[data-for=melody]').textContent(), POLL).toBe('the file is larger than the 1 MB upload limit');
     // The server enforces the same limit when the page's check is bypassed.
     const res = (await page.evaluate(`(async () => {
       const csrf = document.querySelector('meta[name=csrf-token]').content;
@@ -215,10 +231,10 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
   it('records a melody from the microphone (fake device) and uploads it as WAV', async () => {
     const page = await open();
     await page.locator('#melodyRecord').click();
-    await expect.poll(async () => `${await page.locator('#melodyRecord').textContent()}${await page.locator('.field-error[data-for=melody]').textContent()}`).toBe('Stop recording');
+    await expect.poll(async () => `${await page.locator('#melodyRecord').textContent()}${await page.locator('.field-error[data-for=melody]').textContent()}`, POLL).toBe('Stop recording');
     await page.waitForTimeout(1200);
     await page.locator('#melodyRecord').click();
-    await expect.poll(() => page.locator('#melodyInfo').textContent(), { timeout: 10_000 }).toMatch(/^uploaded: 1\.\d s, \d+ Hz/);
+    await expect.poll(() => page.locator('#melodyInfo').textContent(), POLL).toMatch(/^uploaded: [1-9]\d*\.\d s, \d+ Hz/);
     await page.close();
   });
 });

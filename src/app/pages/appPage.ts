@@ -38,7 +38,7 @@ export function appPage(p: AppPageInput): string {
 <textarea id="description" name="description" rows="3" maxlength="2000" placeholder="An 80s driving pop song with heavy drums and synth pads in the background"></textarea>
 <span class="field-error" data-for="description" role="alert"></span></div>
 <div class="field"><label for="model">Model</label><select id="model" name="model">${options}</select>
-<span class="field-error" data-for="model" role="alert"></span></div>
+<span class="hint" id="queueInfo"></span><span class="field-error" data-for="model" role="alert"></span></div>
 ${upload('melody', 'Melody (optional)', `WAV, MP3, FLAC or Ogg up to ${mb} MB; melody models only`, true)}
 ${upload('continuation', 'Continue this audio (optional)', `WAV, MP3, FLAC or Ogg up to ${mb} MB; the duration counts it`, false)}
 <div class="field wide"><label for="duration">Duration</label>

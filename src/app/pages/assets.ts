@@ -75,6 +75,18 @@ export const APP_JS = `
 
   duration.addEventListener('input', function () { durationValue.textContent = duration.value + ' s'; });
 
+  // The chosen model's queue: one generation at a time per model, a bounded number waiting.
+  var queueInfo = $('queueInfo');
+  function refreshQueue() {
+    fetch('/api/models', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (d) {
+      var q = d.queues[$('model').value] || { running: false, waiting: 0 };
+      queueInfo.textContent = 'Queue: ' + (q.running ? '1 generating' : 'idle') + (q.waiting ? ', ' + q.waiting + ' waiting' : '') +
+        ' (at most ' + d.queueLimit + ' can wait)';
+    }, function () { queueInfo.textContent = ''; });
+  }
+  $('model').addEventListener('change', refreshQueue);
+  refreshQueue();
+
   // ---- uploads (file or microphone) ----
   function mb(n) { return String(Math.round(n / 104857.6) / 10); }
   function setUpload(kind, info) {
@@ -178,6 +190,7 @@ export const APP_JS = `
 
   function finish(text, kind) {
     if (source) { source.close(); source = null; }
+    refreshQueue();
     current = null;
     submit.disabled = false;
     interrupt.disabled = true;
@@ -195,8 +208,9 @@ export const APP_JS = `
     source.addEventListener('queued', function (e) {
       var d = JSON.parse(e.data);
       say('Waiting in the queue: position ' + d.position + ' of ' + d.waiting + ' (at most ' + d.limit + ' wait).');
+      refreshQueue();
     });
-    source.addEventListener('loading', function () { say('Loading the model…'); });
+    source.addEventListener('loading', function () { say('Loading the model…'); refreshQueue(); });
     source.addEventListener('progress', function (e) {
       var d = JSON.parse(e.data);
       progress.max = d.total;

@@ -15,6 +15,7 @@ export function pageRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
   app.get('/api/models', { schema }, async () => ({
     models: ctx.models.map((m) => ({ id: m.id, label: m.label, melody: m.melody, continuation: m.continuation, sampleRate: m.sampleRate })),
+    queueLimit: ctx.jobs.limit,
     queues: ctx.jobs.queueState(),
   }));
 }
