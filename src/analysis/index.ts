@@ -63,6 +63,7 @@ export {
   type SampleEmbeddingMetric,
   type SetEmbeddingMetric,
 } from './metrics/embeddingMetrics.js';
+export { groupEmbeddingMetric, type GroupMetricValue } from './metrics/groupEmbeddingMetric.js';
 
 // figures
 export type { PlotlyFigure, PlotlyTrace, PlotlyValue } from './figures/plotlyFigure.js';

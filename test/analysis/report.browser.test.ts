@@ -15,6 +15,8 @@ import { synthesizedPreset } from '../helpers/models.js';
 import { haveTool } from '../helpers/tools.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** Each page parses the 4.8 MB plotly bundle: seconds when idle, tens of seconds on a loaded 2-core box. */
+const BROWSER_TIMEOUT = 240_000;
 
 /** Grey-level variance and the share of pixels unlike the most common colour, measured in a page. */
 async function pixelStats(page: Page, png: Buffer): Promise<{ variance: number; nonBackground: number; width: number }> {
@@ -78,7 +80,7 @@ describe.skipIf(!haveTool(CHROMIUM, 'sweep reports and PNG export are checked in
     rows = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SweepResultRow[];
     userDataDir = mkdtempSync(join(tmpdir(), 'sweep-report-chromium-'));
     browser = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  });
+  }, BROWSER_TIMEOUT);
 
   afterAll(async () => {
     await browser?.close();
@@ -111,7 +113,7 @@ describe.skipIf(!haveTool(CHROMIUM, 'sweep reports and PNG export are checked in
     expect(await page.locator('table.summary tbody tr').count()).toBe(8);
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, BROWSER_TIMEOUT);
 
   it('PNG export through one long-lived page is not blank; notebook bundles carry JSON, HTML and PNG', async () => {
     const renderer = await FigureRenderer.launch({ executablePath: CHROMIUM });
@@ -150,5 +152,5 @@ describe.skipIf(!haveTool(CHROMIUM, 'sweep reports and PNG export are checked in
       await page.close();
       await renderer.close();
     }
-  });
+  }, BROWSER_TIMEOUT);
 });

@@ -2,6 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClapScoreMetric, FrechetAudioDistanceMetric, type TextAudioEmbedder } from '../../src/analysis/metrics/embeddingMetrics.js';
+import { groupEmbeddingMetric } from '../../src/analysis/metrics/groupEmbeddingMetric.js';
 import { resultsDataFrame, summaryRows } from '../../src/analysis/resultsFrame.js';
 import { readSampleSidecar, sampleSidecarPath } from '../../src/analysis/sampleFiles.js';
 import { runSweep, type SweepGenerator, type SweepProgress } from '../../src/analysis/sweepRunner.js';
@@ -12,6 +14,24 @@ import { MusicGen } from '../../src/inference/musicgen.js';
 import { synthesizedPreset } from '../helpers/models.js';
 
 const DURATION = 0.3;
+
+/** A stand-in embedding model: RMS, mean and peak of the audio; text -> a fixed vector. */
+const fakeEmbedder: TextAudioEmbedder = {
+  name: 'fake',
+  embedText: async () => Float32Array.from([1, 0, 1]),
+  embedAudio: async (channels) => {
+    const x = channels[0];
+    let sq = 0;
+    let sum = 0;
+    let peak = 0;
+    for (const v of x) {
+      sq += v * v;
+      sum += v;
+      peak = Math.max(peak, Math.abs(v));
+    }
+    return Float32Array.from([Math.sqrt(sq / x.length), sum / x.length, peak]);
+  },
+};
 
 /** One loaded tiny model shared by the runs, wrapped to count generateBatch calls. */
 function counting(mg: MusicGen): { generator: SweepGenerator; calls: number[] } {
@@ -56,7 +76,13 @@ describe('sweep runner on the tiny preset', () => {
     const out = mkdtempSync(join(tmpdir(), 'sweep-run-'));
     const { generator, calls } = counting(mg);
     const progress: SweepProgress[] = [];
-    const result = await runSweep(spec, { outDir: out, maxBatch: 3, loadModel: async () => generator, progress: (p) => progress.push(p) });
+    const result = await runSweep(spec, {
+      outDir: out,
+      maxBatch: 3,
+      loadModel: async () => generator,
+      progress: (p) => progress.push(p),
+      embeddingMetrics: [new ClapScoreMetric(fakeEmbedder)],
+    });
     expect(calls).toEqual([3, 3, 2]);
     expect(result.batches).toHaveLength(Math.ceil(8 / 3));
     const frames = Math.trunc(DURATION * 50);
@@ -89,6 +115,13 @@ describe('sweep runner on the tiny preset', () => {
     const csv = readFileSync(result.files.resultsCsv, 'utf8').trim().split('\n');
     expect(csv).toHaveLength(9);
     expect(csv[0]).toContain('entropyBits_cb3');
+    expect(csv[0]).toContain('emb_clapScore_fake');
+    expect(result.rows.every((r) => typeof r.embedding.clapScore_fake === 'number')).toBe(true);
+    // A set-level metric (FAD against reference embeddings) per CFG coefficient.
+    const reference = [Float32Array.from([0.1, 0, 0.3]), Float32Array.from([0.2, 0.01, 0.5]), Float32Array.from([0.15, -0.01, 0.4])];
+    const fad = await groupEmbeddingMetric(result.rows, out, new FrechetAudioDistanceMetric(fakeEmbedder, reference), ['cfgCoef']);
+    expect(fad.map((g) => [g.group.cfgCoef, g.n])).toEqual([[1, 4], [3, 4]]);
+    expect(fad.every((g) => Number.isFinite(g.value) && g.value >= -1e-9)).toBe(true);
     // The MOS manifest: one system per setting, items matched by prompt and seed.
     const manifest = JSON.parse(readFileSync(result.files.manifest, 'utf8')) as { name: string; items: Array<{ id: string; system: string; audio: string; prompt: string }> };
     expect(manifest.name).toBe('tiny-grid');

@@ -69,7 +69,7 @@ export function spectrogramFigure(channels: readonly Float32Array[], sampleRate:
     x: columns.map((_, t) => round((t * hop) / sampleRate, 4)),
     y: Array.from({ length: bins }, (_, k) => round((k * sampleRate) / nFft, 1)),
     z,
-    colorscale: 'Magma',
+    colorscale: 'Viridis',
     colorbar: { title: { text: 'dB' } },
     hovertemplate: '%{x} s, %{y} Hz<br>%{z} dB<extra></extra>',
   };
