@@ -1,0 +1,146 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeWav } from '../../src/audio/wavCodec.js';
+import { displays, figures, haveNbclient, joined, readNotebook, ROOT, runNotebooks, stdoutText, type RunResult } from './notebookRun.js';
+
+const NOTEBOOKS = join(ROOT, 'notebooks');
+// Where CI keeps the executed copies and HTML exports (git-ignored).
+const EXECUTED = join(NOTEBOOKS, '.executed');
+const cache = mkdtempSync(join(tmpdir(), 'musicgen-nb-cache-'));
+afterAll(() => rmSync(cache, { recursive: true, force: true }));
+
+const executed = (name: string) => readNotebook(join(EXECUTED, name));
+
+describe('committed notebooks', () => {
+  it('are stored without outputs and ask for the tslab kernel', () => {
+    const names = readdirSync(NOTEBOOKS).filter((f) => f.endsWith('.ipynb'));
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      const nb = readNotebook(join(NOTEBOOKS, name));
+      expect((nb.metadata.kernelspec as { name: string }).name, name).toBe('tslab');
+      for (const cell of nb.cells) {
+        if (cell.cell_type !== 'code') continue;
+        expect(cell.outputs, name).toEqual([]);
+        expect(cell.execution_count ?? null, name).toBeNull();
+      }
+      // Every notebook explains itself before its first code cell.
+      expect(nb.cells[0].cell_type, name).toBe('markdown');
+    }
+  });
+});
+
+describe.skipIf(!haveNbclient())('notebooks executed headless (scripts/run-notebooks)', () => {
+  let run: RunResult;
+  beforeAll(() => {
+    run = runNotebooks([], cache);
+  }, 900_000);
+
+  it('all run without error', () => {
+    const names = readdirSync(NOTEBOOKS).filter((f) => f.endsWith('.ipynb'));
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout.trimEnd().split('\n').pop()).toBe(`${names.length} passed, 0 failed`);
+    for (const name of names) expect(run.stdout).toContain(`PASS ${name}`);
+  });
+
+  it('01-quickstart plays one second of generated audio per prompt and saves it loudness-normalised', () => {
+    const nb = executed('01-quickstart.ipynb');
+    const players = displays(nb).map((d) => joined(d.data['text/html'])).filter((h) => h.includes('<audio controls'));
+    expect(players.length).toBe(2);
+    for (const html of players) {
+      const wav = decodeWav(Buffer.from(/data:audio\/wav;base64,([^"]+)"/.exec(html)![1], 'base64'), 'player');
+      expect(wav.sampleRate).toBe(32000);
+      expect(wav.channels[0].length).toBe(32000);
+      expect(wav.channels[0].some((v) => Math.abs(v) > 1e-3)).toBe(true);
+    }
+    // The progress bar ends at its last step.
+    expect(displays(nb).some((d) => /(\d+)\/\1 done/.test(joined(d.data['text/html'])))).toBe(true);
+    // Saved with loudness normalisation: each file measures closer to -14 LUFS than the raw audio
+    // (the random model's noise exceeds full scale, so one gain does not land exactly on -14).
+    const saved = [...stdoutText(nb).matchAll(/(-?[\d.]+) LUFS -> (-?[\d.]+) LUFS/g)];
+    expect(saved.length).toBe(2);
+    for (const [, before, after] of saved) expect(Math.abs(Number(after) + 14)).toBeLessThan(Math.abs(Number(before) + 14));
+  });
+
+  it('02-melody-and-chroma shows the chromagram of bach.mp3 as a PNG and a chroma match table', () => {
+    const nb = executed('02-melody-and-chroma.ipynb');
+    const pngs = displays(nb).filter((d) => typeof d.data['image/png'] === 'string');
+    const melody = pngs.find((d) => joined(d.data['text/plain']).includes('chromagram of bach.mp3'));
+    expect(melody).toBeDefined();
+    const png = Buffer.from(melody!.data['image/png'] as string, 'base64');
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    // IHDR: one column per chroma frame (4 s at a 4096-sample hop = 32 frames), 12 pitch-class rows.
+    const width = png.readUInt32BE(16);
+    const height = png.readUInt32BE(20);
+    expect(height % 12).toBe(0);
+    expect(width % 32).toBe(0);
+    expect(stdoutText(nb)).toContain('32 chroma frames');
+    const rates = displays(nb).map((d) => joined(d.data['text/plain'])).find((t) => t.includes('chroma match rate against bach.mp3'));
+    for (const row of ['with bach melody', 'text only \\(baseline\\)']) {
+      const rate = Number(new RegExp(`${row}\\s+([\\d.]+)`).exec(rates ?? '')?.[1]);
+      expect(rate).toBeGreaterThanOrEqual(0);
+      expect(rate).toBeLessThanOrEqual(1);
+    }
+    expect(displays(nb).filter((d) => joined(d.data['text/html']).includes('<audio controls')).length).toBe(3);
+  });
+
+  it('03-sampling-sweeps shows the results DataFrame and temperature x top-k heat maps', () => {
+    const nb = executed('03-sampling-sweeps.ipynb');
+    const table = displays(nb).map((d) => joined(d.data['text/html'])).find((h) => h.includes('<caption>18 samples'));
+    expect(table).toBeDefined();
+    expect(table!.match(/<tr>/g)?.length).toBe(1 + 18);
+    const heatmaps = figures(nb).filter((f) => f.data[0].type === 'heatmap');
+    expect(heatmaps.map((f) => f.title)).toEqual([
+      'token entropy (bits): temperature x top-k (tiny)',
+      'spectral flatness: temperature x top-k (tiny)',
+    ]);
+    for (const f of heatmaps) {
+      expect(f.data[0].y).toEqual(['T=0.7', 'T=1', 'T=1.3']);
+      expect(f.data[0].x).toEqual(['k=10', 'k=50', 'k=250']);
+      const z = f.data[0].z as (number | null)[][];
+      expect(z.flat().every((v) => typeof v === 'number' && Number.isFinite(v))).toBe(true);
+      // One output carries the figure three ways: plotly JSON, HTML with plotly.js, PNG.
+      expect(f.html).toContain('Plotly.newPlot');
+      expect(Buffer.from(f.png ?? '', 'base64').subarray(1, 4).toString('latin1')).toBe('PNG');
+    }
+  });
+
+  it('04-model-sizes-and-cfg plots speed and memory against model size and a metric against CFG', () => {
+    const nb = executed('04-model-sizes-and-cfg.ipynb');
+    const byTitle = new Map(figures(nb).map((f) => [f.title, f]));
+    const speed = byTitle.get('Model size vs decode steps/s');
+    const memory = byTitle.get('Model size vs peak memory (MB RSS)');
+    const cfg = byTitle.get('token entropy (bits) vs CFG coefficient');
+    for (const f of [speed, memory]) {
+      expect(f).toBeDefined();
+      const x = f!.data[0].x as number[];
+      expect(x.length).toBe(3); // three model sizes, in increasing parameter count
+      expect([...x].sort((a, b) => a - b)).toEqual(x);
+      expect(x[2]).toBeGreaterThan(4 * x[0]);
+      expect((f!.data[0].y as number[]).every((v) => v > 0)).toBe(true);
+    }
+    expect(cfg).toBeDefined();
+    expect(cfg!.data.length).toBe(3); // one line per model
+    for (const trace of cfg!.data) expect(trace.x).toEqual([1, 3, 5]);
+  });
+
+  it('05-mos-session shows a MOS table with one row per system, rater screening and a MOS plot', () => {
+    const nb = executed('05-mos-session.ipynb');
+    const tables = displays(nb).map((d) => joined(d.data['text/html'])).filter((h) => h.includes('<table'));
+    const mos = tables.find((h) => h.includes('MOS per system'));
+    expect(mos).toBeDefined();
+    const rows = [...mos!.matchAll(/<tr><td>([^<]+)<\/td>/g)].map((m) => m[1]);
+    expect(rows).toEqual(['tiny k=250 p=0 t=1 cfg=1', 'tiny k=250 p=0 t=1 cfg=3', 'tiny k=250 p=0 t=1 cfg=6']);
+    expect(mos).toContain('ci95');
+    // The careless simulated rater failed the trap and was screened out.
+    const raters = tables.find((h) => h.includes('<caption>raters'));
+    expect(raters).toContain('failed 1 of 1 trap checks');
+    const [plot] = figures(nb).filter((f) => f.title === 'Mean opinion score per system');
+    expect(plot.data[0].x).toEqual(rows);
+    expect(plot.data[0].error_y?.array?.every((v) => v > 0)).toBe(true);
+    // The simulated preference for CFG 3 comes out on top.
+    const y = plot.data[0].y as number[];
+    expect(y.indexOf(Math.max(...y))).toBe(1);
+  });
+});
