@@ -1,9 +1,21 @@
-import dfd from 'danfojs-node';
+import { createRequire } from 'node:module';
 import { FigureDataError } from './errors.js';
 import { meanWithInterval } from './statistics.js';
 import { flattenRow, metricValue, NUMERIC_METRICS, type FlatCell, type SweepResultRow } from './sweepResults.js';
 
-export type DataFrame = InstanceType<typeof dfd.DataFrame>;
+type Danfo = typeof import('danfojs-node');
+export type DataFrame = InstanceType<Danfo['DataFrame']>;
+
+let danfo: Danfo | null = null;
+
+/**
+ * danfojs-node, loaded on first use: it pulls in TensorFlow.js (seconds of start-up), which the
+ * sweep runner, the CLI and library users who never build a DataFrame should not pay for.
+ */
+function loadDanfo(): Danfo {
+  danfo ??= createRequire(import.meta.url)('danfojs-node') as Danfo;
+  return danfo;
+}
 
 /** Nulls become NaN in number columns (danfo infers one dtype per column) and '' in string columns. */
 function frameOf(rows: ReadonlyArray<Record<string, FlatCell>>): DataFrame {
@@ -18,7 +30,7 @@ function frameOf(rows: ReadonlyArray<Record<string, FlatCell>>): DataFrame {
     }
     return out;
   });
-  return new dfd.DataFrame(data);
+  return new (loadDanfo().DataFrame)(data);
 }
 
 /**
