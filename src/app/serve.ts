@@ -51,6 +51,7 @@ export async function startApp(o: StartAppOptions): Promise<RunningApp> {
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
   log(`MusicGen app listening on ${url}`);
+  if (!LOOPBACK.has(o.host)) log(`warning: --host ${o.host} exposes the app to the network; anyone who reaches it can generate and upload`);
   log(`models: ${models.map((m) => `${m.id} (${m.dir})`).join(', ')}`);
   log(`generated files go to ${server.workDir} (kept an hour, deleted on exit)`);
   return { ...server, url };

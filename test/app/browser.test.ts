@@ -155,6 +155,11 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
     await fillForm(page, { description: 'a long piece', duration: '120' });
     await page.locator('#submit').click();
     await expect.poll(() => page.evaluate(`document.getElementById('progress').value`), { timeout: 30_000 }).toBeGreaterThan(20);
+    // A reload picks the running job up again (the tab remembers it).
+    const before = (await page.evaluate(`document.getElementById('progress').value`)) as number;
+    await page.reload();
+    await expect.poll(() => page.evaluate(`document.getElementById('progress').value`), POLL).toBeGreaterThan(before);
+    expect(await page.locator('#submit').isDisabled()).toBe(true);
     // Meanwhile a second tab queues behind it and a third finds the queue (1 place) full.
     const second = await open();
     await expect.poll(() => second.locator('#queueInfo').textContent(), POLL).toBe('Queue: 1 generating (at most 1 can wait)');
@@ -183,6 +188,12 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
 
   it('a negative field value shows the library\'s message next to the field', async () => {
     const page = await open();
+    // A remembered job that no longer exists (expired, or an earlier server run) is forgotten quietly.
+    await page.evaluate(`sessionStorage.setItem('musicgen-job', 'AAAAAAAAAAAAAAAAAAAAAA')`);
+    await page.reload();
+    await expect.poll(() => page.evaluate(`sessionStorage.getItem('musicgen-job')`), POLL).toBe(null);
+    expect(await page.locator('#submit').isEnabled()).toBe(true);
+    expect(await page.locator('#message').textContent()).toBe('');
     await fillForm(page, { topK: '-5' });
     await page.locator('#submit').click();
     await expect.poll(() => page.locator('.field-error[data-for=topK]').textContent(), POLL).toMatch(/^topK must be an integer >= 0/);

@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanModels } from '../../src/app/modelCatalog.js';
 import { buildAppServer, type AppServer } from '../../src/app/server.js';
@@ -85,6 +88,29 @@ describe('musicgen app on real worker threads (tiny models)', () => {
     expect(r.samples.map((s) => s.downloadName)).toEqual(['musicgen-default-seed11-0.wav', 'musicgen-default-seed11-1.wav']);
     expect(r.params).toMatchObject({ samples: 2, continuation: { seconds: 1, sampleRate: 48000 }, frames: 100 });
     for (const s of r.samples) expect(decodeWav((await c.request({ url: s.url })).rawPayload, 'x').channels[0].length).toBe(64000);
+  });
+
+  it('a model that cannot load fails the job with the library\'s message, and the next job tries again', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'musicgen-app-broken-'));
+    try {
+      copyFileSync(join(synthesizedPreset('tiny'), 'config.json'), join(broken, 'config.json'));
+      const models = scanModels(broken, null);
+      const s = await buildAppServer({ models, threads: 1, log: (l) => logs.push(l) });
+      try {
+        const b = new Client(s.app);
+        await b.open();
+        for (let i = 0; i < 2; i++) {
+          const id = (await b.generate({ model: models[0].id })).json().job as string;
+          const end = events((await b.request({ url: `/api/jobs/${id}/events` })).body).at(-1)!;
+          expect(end).toMatchObject({ type: 'failed', data: { message: expect.stringMatching(/missing onnx\/text_encoder\.onnx/) } });
+          expect(JSON.stringify(end)).not.toMatch(/\n\s+at /); // no stack trace
+        }
+      } finally {
+        await s.close();
+      }
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
   });
 
   it('interrupts a 120 s run within a step and keeps serving meanwhile', async () => {

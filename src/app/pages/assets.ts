@@ -49,6 +49,8 @@ export const APP_JS = `
   var durationValue = document.getElementById('durationValue');
   var current = null;
   var source = null;
+  var leaving = false;
+  window.addEventListener('pagehide', function () { leaving = true; });
 
   function $(id) { return document.getElementById(id); }
   function say(text, kind) { message.textContent = text; message.className = kind || ''; }
@@ -188,8 +190,10 @@ export const APP_JS = `
     });
   });
 
-  function finish(text, kind) {
+  function finish(text, kind, keep) {
     if (source) { source.close(); source = null; }
+    // A lost connection keeps the job remembered: a reload picks it up again.
+    if (!keep) try { sessionStorage.removeItem('musicgen-job'); } catch (e) { /* storage disabled */ }
     refreshQueue();
     current = null;
     submit.disabled = false;
@@ -199,6 +203,8 @@ export const APP_JS = `
 
   function follow(id) {
     current = id;
+    // Remembered for this tab, so a reload picks the job up again.
+    try { sessionStorage.setItem('musicgen-job', id); } catch (e) { /* storage disabled */ }
     interrupt.disabled = false;
     progress.value = 0;
     progress.max = 1;
@@ -226,7 +232,22 @@ export const APP_JS = `
     });
     source.addEventListener('failed', function (e) { finish('Failed: ' + JSON.parse(e.data).message, 'error'); });
     source.addEventListener('interrupted', function (e) { finish(JSON.parse(e.data).message, 'error'); });
-    source.onerror = function () { if (current && source && source.readyState === 2) finish('Lost the connection to the server.', 'error'); };
+    source.onerror = function () {
+      if (!leaving && current && source && source.readyState === 2) finish('Lost the connection to the server: reload the page to follow the generation again.', 'error', true);
+    };
+  }
+
+  // After a reload: follow the tab's running job, or show its results (the stream replays the last state).
+  var remembered = null;
+  try { remembered = sessionStorage.getItem('musicgen-job'); } catch (e) { /* storage disabled */ }
+  if (remembered) {
+    submit.disabled = true;
+    api('GET', '/api/jobs/' + encodeURIComponent(remembered)).then(function (r) {
+      if (r.ok) { follow(remembered); return; }
+      // Expired or from an old server run: forget it quietly.
+      try { sessionStorage.removeItem('musicgen-job'); } catch (e) { /* storage disabled */ }
+      submit.disabled = false;
+    });
   }
 
   interrupt.addEventListener('click', function () {
