@@ -29,6 +29,7 @@ export interface PublicResult {
 /** What the page hears about a job (server-sent events, and GET /api/jobs/:id). */
 export type JobEvent =
   | { type: 'queued'; position: number; waiting: number; limit: number }
+  | { type: 'started' }
   | { type: 'loading' }
   | { type: 'progress'; done: number; total: number; elapsedS: number; etaS: number | null }
   | { type: 'done'; result: PublicResult }
@@ -163,6 +164,7 @@ export class JobManager {
     job.input = null; // the uploads' audio is not needed after the hand-over
     job.status = 'running';
     job.startedAt = this.now();
+    this.emit(job, { type: 'started' });
     mkdirSync(job.outDir, { recursive: true });
     const onProgress = (e: ProgressEvent): void => this.progress(job, e);
     lane.backend

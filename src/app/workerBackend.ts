@@ -47,13 +47,13 @@ export class WorkerBackend implements GenerationBackend {
     if (this.worker) return this.worker;
     const w = startWorker(this.init);
     w.on('message', (msg: FromWorker) => this.onMessage(msg));
+    // Events of a replaced worker are ignored: they must not fail the next worker's job.
     w.on('error', (err) => {
       this.log(`generation worker for ${this.init.modelDir} crashed: ${err.stack ?? err.message}`);
-      this.fail(new AppWorkerError('the generation worker crashed; see the server log. Submit again to restart it'));
+      if (this.worker === w) this.fail(new AppWorkerError('the generation worker crashed; see the server log. Submit again to restart it'));
     });
     w.on('exit', (code) => {
-      if (this.worker === w) this.worker = null;
-      this.fail(new AppWorkerError(`the generation worker stopped (exit code ${code}); submit again to restart it`));
+      if (this.worker === w) this.fail(new AppWorkerError(`the generation worker stopped (exit code ${code}); submit again to restart it`));
     });
     this.worker = w;
     return w;

@@ -85,7 +85,9 @@ describe('musicgen app: validation like the library', () => {
 describe('musicgen app: queue, progress, interrupt', () => {
   it('runs one job per model, queues the rest up to the limit and says when the queue is full', async () => {
     const { c, backends } = await setup({ queueLimit: 1 });
-    const a = (await c.generate()).json().job as string;
+    const first = await c.generate();
+    expect(first.json().event).toEqual({ type: 'started' });
+    const a = first.json().job as string;
     const b = await c.generate();
     expect(b.json().event).toMatchObject({ type: 'queued', position: 1, waiting: 1, limit: 1 });
     const full = await c.generate();

@@ -216,7 +216,8 @@ export const APP_JS = `
       say('Waiting in the queue: position ' + d.position + ' of ' + d.waiting + ' (at most ' + d.limit + ' wait).');
       refreshQueue();
     });
-    source.addEventListener('loading', function () { say('Loading the model…'); refreshQueue(); });
+    source.addEventListener('started', function () { say('Starting…'); refreshQueue(); });
+    source.addEventListener('loading', function () { say('Loading the model…'); });
     source.addEventListener('progress', function (e) {
       var d = JSON.parse(e.data);
       progress.max = d.total;
