@@ -7,11 +7,11 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 if ! command -v jupyter-notebook >/dev/null 2>&1; then
-  cat >&2 <<'MSG'
-Jupyter Notebook is not installed. On Debian/Ubuntu:
-  sudo apt-get install -y --no-install-recommends jupyter-notebook
-(headless execution only needs: python3-nbclient jupyter-client jupyter-core; see scripts/run-notebooks)
-MSG
+  {
+    echo "Jupyter Notebook is not installed. On Debian/Ubuntu:"
+    echo "  sudo apt-get install -y --no-install-recommends jupyter-notebook"
+    echo "(headless runs need only python3-nbclient jupyter-client jupyter-core: scripts/run-notebooks)"
+  } >&2
   exit 1
 fi
 if [ ! -x node_modules/tslab/bin/tslab ]; then

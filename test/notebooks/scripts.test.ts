@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from './notebookRun.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'musicgen-nb-scripts-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('jupyter/kernels/tslab/kernel.json', () => {
+  it('runs this checkout tslab relative to the spec folder, with no absolute path', () => {
+    const spec = JSON.parse(readFileSync(join(ROOT, 'jupyter', 'kernels', 'tslab', 'kernel.json'), 'utf8')) as { argv: string[]; language: string };
+    expect(spec.argv).toEqual(['node', '{resource_dir}/../../../node_modules/tslab/bin/tslab', 'kernel', '--config-path', '{connection_file}']);
+    expect(spec.language).toBe('typescript');
+    // {resource_dir} is jupyter/kernels/tslab: three levels up is the project root.
+    expect(existsSync(join(ROOT, 'jupyter', 'kernels', 'tslab', '..', '..', '..', 'node_modules', 'tslab', 'bin', 'tslab'))).toBe(true);
+  });
+});
+
+describe('scripts/register-kernel.js', () => {
+  it('writes a kernel spec with absolute paths to this checkout into $JUPYTER_DATA_DIR', () => {
+    const dataDir = join(tmp, 'jupyter-data');
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'register-kernel.js'), '--name', 'musicgen-test'], {
+      env: { ...process.env, JUPYTER_DATA_DIR: dataDir },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`registered kernel "musicgen-test" in ${join(dataDir, 'kernels', 'musicgen-test')}`);
+    const spec = JSON.parse(readFileSync(join(dataDir, 'kernels', 'musicgen-test', 'kernel.json'), 'utf8')) as { argv: string[] };
+    // A copy outside the project cannot use {resource_dir}: node and tslab are absolute.
+    expect(spec.argv).toEqual([process.execPath, join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'kernel', '--config-path', '{connection_file}']);
+  });
+
+  it('rejects a kernel name that is not a folder name', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'register-kernel.js'), '--name', '../x'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--name takes letters');
+  });
+});
+
+describe('scripts/notebook.sh (npm run notebook)', () => {
+  it('without Jupyter Notebook, prints the apt install line and exits non-zero', () => {
+    // A PATH with only what the script needs before its check, so an installed Jupyter is not found.
+    const bin = join(tmp, 'bin');
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ['dirname']) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+    const r = spawnSync('/bin/bash', [join(ROOT, 'scripts', 'notebook.sh')], { env: { PATH: bin, HOME: tmp }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Jupyter Notebook is not installed');
+    expect(r.stderr).toContain('apt-get install -y --no-install-recommends jupyter-notebook');
+  });
+});
