@@ -39,6 +39,8 @@ export function writeMelodyChroma(outDir: string, melody: AudioInput): { chroma:
   const [mono] = convertAudio(melody.channels, melody.sampleRate, CHROMA_SAMPLE_RATE, 1);
   const chroma = extractChroma(mono, CHROMA_SAMPLE_RATE);
   const file = 'melody-chroma.png';
-  writeFileSync(join(outDir, file), chromagramPng(chroma));
+  // Short melodies have few frames (8 per second): widen the cells so the picture is ~800 px wide.
+  const cellWidth = Math.max(1, Math.min(48, Math.floor(800 / Math.max(1, chroma.length))));
+  writeFileSync(join(outDir, file), chromagramPng(chroma, { cellWidth }));
   return { chroma, file };
 }

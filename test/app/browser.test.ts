@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -43,6 +43,14 @@ async function pixelStats(ctx: BrowserContext, png: Buffer): Promise<{ variance:
   } finally {
     await blank.close();
   }
+}
+
+/** Opt-in: keeps a screenshot for a look (MUSICGEN_APP_SHOTS=/tmp/shots). */
+function keepShot(name: string, png: Buffer): void {
+  const dir = process.env.MUSICGEN_APP_SHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), png);
 }
 
 /** Records every value the progress bar takes (a MutationObserver, installed from the test). */
@@ -133,13 +141,8 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
     const wav = decodeWav(readFileSync(file), file);
     expect(wav.channels[0].length / wav.sampleRate).toBe(1);
     const after = await page.screenshot({ fullPage: true });
-    if (process.env.MUSICGEN_APP_SHOTS) {
-      // Opt-in: keep the screenshots for a look (e.g. MUSICGEN_APP_SHOTS=/tmp/shots).
-      const { mkdirSync, writeFileSync } = await import('node:fs');
-      mkdirSync(process.env.MUSICGEN_APP_SHOTS, { recursive: true });
-      writeFileSync(join(process.env.MUSICGEN_APP_SHOTS, 'before.png'), before);
-      writeFileSync(join(process.env.MUSICGEN_APP_SHOTS, 'after.png'), after);
-    }
+    keepShot('before.png', before);
+    keepShot('after.png', after);
     const [a, b] = [await pixelStats(ctx, before), await pixelStats(ctx, after)];
     for (const s of [a, b]) {
       expect(s.variance).toBeGreaterThan(100);
@@ -216,6 +219,7 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
     await page.locator('.melody img.chromagram').waitFor({ timeout: 60_000 });
     expect(await page.locator('p.match').textContent()).toMatch(/^Chroma match rate with the melody: \d+\.\d %$/);
     expect(await page.locator('pre.params').textContent()).toContain('"seconds": 2');
+    keepShot('melody.png', await page.screenshot({ fullPage: true }));
     await page.close();
   });
 

@@ -280,6 +280,7 @@ export const APP_JS = `
     if (r.melodyChromaUrl) {
       var m = el('div', { class: 'melody' });
       m.appendChild(el('h3', {}, 'Melody chromagram'));
+      m.appendChild(el('p', { class: 'note' }, 'Pitch classes C (bottom) to B (top) over time, as the model reads the melody.'));
       m.appendChild(el('img', { src: r.melodyChromaUrl, alt: 'chromagram of the melody', class: 'chromagram' }));
       results.appendChild(m);
     }
