@@ -239,13 +239,24 @@ export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepR
   return { spec: resolved, outDir, rows, generated, skipped, batches, files };
 }
 
+/** Melodies resampled to a model's rate, mono, once per (prompt, rate). */
+const resampledMelodies = new WeakMap<Melody, Map<number, Float32Array[]>>();
+
+function melodyAt(melody: Melody, sampleRate: number): Float32Array[] {
+  let byRate = resampledMelodies.get(melody);
+  if (!byRate) resampledMelodies.set(melody, (byRate = new Map()));
+  let channels = byRate.get(sampleRate);
+  if (!channels) byRate.set(sampleRate, (channels = convertAudio(melody.channels, melody.sampleRate, sampleRate, 1)));
+  return channels;
+}
+
 function batchItemOf(s: SweepSetting, config: MusicgenModelConfig, melodies: Map<string, Melody>): BatchItem {
   const melody = melodies.get(s.prompt.id);
   return {
     text: s.prompt.text,
     params: { useSampling: s.useSampling, topK: s.topK, topP: s.topP, temperature: s.temperature, cfgCoef: s.cfgCoef, seed: s.seed },
     // Melodies condition melody models only; every model is still scored against the melody.
-    melody: config.melody && melody ? convertAudio(melody.channels, melody.sampleRate, config.audioEncoder.samplingRate, 1) : null,
+    melody: config.melody && melody ? melodyAt(melody, config.audioEncoder.samplingRate) : null,
   };
 }
 

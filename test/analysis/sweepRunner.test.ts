@@ -9,6 +9,8 @@ import { readSampleSidecar, sampleSidecarPath } from '../../src/analysis/sampleF
 import { runSweep, type SweepGenerator, type SweepProgress } from '../../src/analysis/sweepRunner.js';
 import { expandSweep, parseSweepSpec, type SweepSpec } from '../../src/analysis/sweepSpec.js';
 import type { SweepResultRow } from '../../src/analysis/sweepResults.js';
+import { readAudio } from '../../src/audio/read.js';
+import { writeAudio } from '../../src/audio/write.js';
 import { AbortError } from '../../src/inference/errors.js';
 import { MusicGen } from '../../src/inference/musicgen.js';
 import { synthesizedPreset } from '../helpers/models.js';
@@ -176,5 +178,35 @@ describe('sweep runner on the tiny preset', () => {
 
     // A different duration in the same folder is refused rather than mixed in.
     await expect(runSweep({ ...spec, duration: 0.5 }, { outDir: out, loadModel: async () => second.generator })).rejects.toThrow(/asks for 25/);
+  });
+});
+
+describe('sweep runner on the melody-tiny preset', () => {
+  it('a melody conditions melody models, and each sample equals generateWithChroma alone with the same seed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sweep-melody-'));
+    const sr = 44100;
+    const melody = Float32Array.from({ length: sr / 2 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 329.63 * i) / sr));
+    await writeAudio(join(dir, 'melody.wav'), [melody], sr, { strategy: 'none' });
+    const modelDir = synthesizedPreset('melody-tiny');
+    const mg = await MusicGen.load(modelDir, { threads: 1 });
+    try {
+      const { generator, calls } = counting(mg);
+      const result = await runSweep(
+        { models: [modelDir], prompts: [{ text: 'bright synth', melody: 'melody.wav' }], cfgCoef: [1, 3], seeds: [2], duration: DURATION },
+        { outDir: join(dir, 'out'), baseDir: dir, loadModel: async () => generator },
+      );
+      expect(calls).toEqual([2]);
+      const decoded = await readAudio(join(dir, 'melody.wav'));
+      for (const row of result.rows) {
+        expect(row.melody).toBe(join(dir, 'melody.wav'));
+        expect(row.chromaMatchRate).not.toBeNull();
+        const alone = await mg.generateWithChroma(['bright synth'], [decoded.channels], decoded.sampleRate, {
+          params: { duration: DURATION, cfgCoef: row.cfgCoef, seed: row.seed },
+        });
+        expect(readSampleSidecar(join(dir, 'out'), row.sampleId)!.codes, row.sampleId).toEqual(alone.codes[0].map((c) => Array.from(c)));
+      }
+    } finally {
+      await mg.dispose();
+    }
   });
 });
