@@ -59,6 +59,8 @@ interface ModelLane {
   backend: GenerationBackend;
   running: Job | null;
   waiting: Job[];
+  /** The backend has run a job since it was last closed (so its model is in memory). */
+  loaded: boolean;
 }
 
 export interface JobManagerOptions {
@@ -72,6 +74,11 @@ export interface JobManagerOptions {
   sweepIntervalMs?: number;
   /** Finished jobs kept at most (the oldest go first). Default 200. */
   maxFinished?: number;
+  /**
+   * Models kept loaded at most: starting a job unloads idle models beyond this (oldest use
+   * first), as the demo holds one model at a time. Running models are never unloaded. Default 1.
+   */
+  maxLoadedModels?: number;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -110,7 +117,7 @@ export class JobManager {
   private lane(model: ModelEntry): ModelLane {
     let lane = this.lanes.get(model.id);
     if (!lane) {
-      lane = { backend: this.o.backendFactory({ id: model.id, dir: model.dir }), running: null, waiting: [] };
+      lane = { backend: this.o.backendFactory({ id: model.id, dir: model.dir }), running: null, waiting: [], loaded: false };
       this.lanes.set(model.id, lane);
     }
     return lane;
@@ -160,6 +167,8 @@ export class JobManager {
     if (!job) return;
     this.announceQueue(lane);
     lane.running = job;
+    this.unloadIdle(lane);
+    lane.loaded = true;
     const input = job.input!;
     job.input = null; // the uploads' audio is not needed after the hand-over
     job.status = 'running';
@@ -184,6 +193,25 @@ export class JobManager {
         lane.running = null;
         this.pump(lane);
       });
+  }
+
+  /** Closes idle backends (their workers and models) so at most maxLoadedModels stay loaded. */
+  private unloadIdle(starting: ModelLane): void {
+    const limit = Math.max(1, this.o.maxLoadedModels ?? 1);
+    // Map order is creation order; re-inserting on use makes it least-recently-used first.
+    const id = [...this.lanes.entries()].find(([, l]) => l === starting)?.[0];
+    if (id !== undefined) {
+      this.lanes.delete(id);
+      this.lanes.set(id, starting);
+    }
+    let loaded = [...this.lanes.values()].filter((l) => l.loaded || l === starting).length;
+    for (const lane of this.lanes.values()) {
+      if (loaded <= limit) break;
+      if (lane === starting || !lane.loaded || lane.running || lane.waiting.length > 0) continue;
+      lane.loaded = false;
+      loaded--;
+      void lane.backend.close().catch((err: unknown) => this.log(`closing an idle model failed: ${String(err)}`));
+    }
   }
 
   private progress(job: Job, e: ProgressEvent): void {

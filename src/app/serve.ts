@@ -13,6 +13,7 @@ export interface StartAppOptions {
   dtype?: string;
   threads?: number;
   queueLimit?: number;
+  maxLoadedModels?: number;
   maxUploadBytes?: number;
   log?: (line: string) => void;
 }
@@ -36,6 +37,7 @@ export async function startApp(o: StartAppOptions): Promise<RunningApp> {
     dtype: o.dtype,
     threads: o.threads ?? availableParallelism(),
     queueLimit: o.queueLimit,
+    maxLoadedModels: o.maxLoadedModels,
     maxUploadBytes: o.maxUploadBytes,
     // Bound to a loopback address, only loopback Host names are expected; bound wider, any.
     loopbackHostsOnly: LOOPBACK.has(o.host),

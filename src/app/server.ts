@@ -26,6 +26,8 @@ export interface AppServerOptions {
   maxUploadBytes?: number;
   /** Jobs waiting per model besides the running one. Default 4. */
   queueLimit?: number;
+  /** Models kept loaded at most (idle ones are unloaded when another starts). Default 1. */
+  maxLoadedModels?: number;
   /** Lifetime of generated files. Default one hour. */
   resultTtlMs?: number;
   /** Expiry sweep period. Default one minute. */
@@ -75,6 +77,7 @@ export async function buildAppServer(o: AppServerOptions): Promise<AppServer> {
     workDir,
     backendFactory,
     queueLimit: o.queueLimit,
+    maxLoadedModels: o.maxLoadedModels,
     ttlMs: o.resultTtlMs,
     sweepIntervalMs: o.sweepIntervalMs,
     now,

@@ -23,10 +23,11 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', 'decoder precision (fp32, q8, ...)', 'fp32')
     .option('--threads <n>', 'onnxruntime threads per model (default: every core)', intArg('--threads', 1, 256))
     .option('--queue <n>', 'generations that may wait per model', intArg('--queue', 0, 100), 4)
+    .option('--keep-models <n>', 'models kept loaded at once (idle ones are unloaded when another starts)', intArg('--keep-models', 1, 64), 1)
     .option('--max-upload-mb <n>', 'largest melody / continuation upload', intArg('--max-upload-mb', 1, 1024), 20)
     .option('--no-default-model', 'do not offer the embedded tiny random model')
     .action(
-      async (o: { models?: string; port: number; host: string; dtype: string; threads?: number; queue: number; maxUploadMb: number; defaultModel: boolean }) => {
+      async (o: { models?: string; port: number; host: string; dtype: string; threads?: number; queue: number; keepModels: number; maxUploadMb: number; defaultModel: boolean }) => {
         const running = await startApp({
           modelsDir: o.models ?? null,
           defaultModelDir: o.defaultModel ? ensureDefaultModel((m) => process.stderr.write(m)) : null,
@@ -35,6 +36,7 @@ export function register(program: Command): void {
           dtype: o.dtype,
           threads: o.threads,
           queueLimit: o.queue,
+          maxLoadedModels: o.keepModels,
           maxUploadBytes: o.maxUploadMb * 1024 * 1024,
           log: print,
         });

@@ -109,6 +109,24 @@ describe('musicgen app: queue, progress, interrupt', () => {
     expect((await c.request({ url: `/api/jobs/${a}` })).json()).toMatchObject({ status: 'interrupted', event: { type: 'interrupted' } });
   });
 
+  it('keeps one model loaded: starting another unloads the idle one, never a running one', async () => {
+    const { c, backends } = await setup();
+    await c.generate();
+    const tiny = backends.get('default')!;
+    await c.generate({ model: 'melody' });
+    const melody = backends.get('melody')!;
+    expect(tiny.closed).toBe(false); // running: kept
+    tiny.complete(0);
+    await new Promise((r) => setTimeout(r, 20));
+    melody.complete(0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(tiny.closed).toBe(false);
+    // Both idle now; a new job on tiny unloads the melody model.
+    await c.generate();
+    expect(melody.closed).toBe(true);
+    expect(tiny.runs).toHaveLength(2);
+  });
+
   it('streams the final state as server-sent events', async () => {
     const { c, backends } = await setup();
     const id = (await c.generate()).json().job as string;
