@@ -16,7 +16,7 @@ import { loadavg, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir, modelDir } from './bench/build-models.js';
-import { VARIANTS, variantFile } from './bench/build-variants.js';
+import { VARIANTS } from './bench/build-variants.js';
 import { f, int8Markdown, machineLine, writeSection } from './bench/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -98,26 +98,16 @@ for (const dtype of ['fp32', 'q8']) {
   profiles[dtype] = tryChild('steps.js', ['--dir', dirs[dtype], '--dtype', dtype, '--profile', '500', '--runs', quick ? '6' : '12']);
 }
 
-// ---- 4b. candidate optimisations, measured the same way as the current graphs above ----
-// Decoder variants (scripts/bench/build-variants.js) and session options, on isolated steps.
-const candidates = [];
+// ---- 4b. candidate optimisations (decoder variants, session options), isolated steps ----
+let candidates = null;
 if (!quick && PRESET === 'small') {
-  log('decoder variants (built once)');
+  log('decoder variants (built once), then candidates');
   try {
     child('build-variants.js', Object.keys(VARIANTS), { json: false });
   } catch (e) {
     log(`FAILED: ${e.message}`);
   }
-  const CAND_PASTS = [10, 500, 1500].filter((p) => p <= PASTS.at(-1));
-  const plan = [
-    { name: 'current fp32 graph, 1 intra-op thread', base: 'fp32', dtype: 'fp32', extra: ['--threads', '1'] },
-    { name: 'current fp32 graph, intra-op spinning off', base: 'fp32', dtype: 'fp32', extra: ['--options', JSON.stringify({ extra: { session: { intra_op: { allow_spinning: '0' } } } })] },
-    ...Object.keys(VARIANTS).map((v) => ({ name: `variant ${v}`, base: VARIANTS[v].formulation === 'fp32' ? 'fp32' : 'q8', dtype: VARIANTS[v].formulation === 'fp32' ? 'fp32' : 'q8', extra: ['--file', variantFile(v)], variant: v })),
-  ];
-  for (const c of plan) {
-    log(`${c.name}: time per step at past ${CAND_PASTS.join(', ')}`);
-    candidates.push({ ...c, ...tryChild('steps.js', ['--dir', dirs[c.dtype], '--dtype', c.dtype, '--past', CAND_PASTS.join(','), '--runs', '9', ...c.extra]) });
-  }
+  candidates = tryChild('candidates.js', ['--rounds', '1', '--runs', '7', '--past', '10,500,1500', ...(write ? ['--write'] : [])]);
 }
 
 // ---- 5. int8 formulation study (issue 2) ----
@@ -236,21 +226,7 @@ for (const [dtype, p] of Object.entries(profiles)) {
       ` + **${f(pr.wallMs - pr.modelRunMs)} ms in onnxruntime-node around the run** (copying all ${1 + 4 * L} outputs, incl. every present K/V, into fresh JavaScript buffers).`,
   );
 }
-if (candidates.length) {
-  md.push('', '### Candidate optimisations (isolated decoder steps, same run)', '');
-  md.push('Decoder variants built by `scripts/bench/build-variants.js` from the same seed (not yet in src/convert) and session options, timed like the rows above (ms per step, median).', '');
-  const cp = candidates.find((c) => c.points)?.points.map((p) => p.past) ?? [];
-  md.push(`| candidate | ${cp.map((p) => `P=${p} ms (vs current)`).join(' | ')} |`);
-  md.push(`|---|${cp.map(() => '---:').join('|')}|`);
-  for (const c of candidates) {
-    if (c.error) {
-      md.push(`| ${c.name} | failed |`);
-      continue;
-    }
-    const cur = (P) => steps[c.base]?.points?.find((p) => p.past === P)?.medianMs;
-    md.push(`| ${c.name} (vs current ${c.base}) | ${c.points.map((p) => `${f(p.medianMs)} (${f(cur(p.past) / p.medianMs, 2)}x)`).join(' | ')} |`);
-  }
-}
+if (candidates?.rows) md.push('', 'Candidate optimisations, measured in this run: see the "Candidate optimisations" section below.');
 md.push('', '### Issue 8 goals, this run', '');
 const ours = byName['musicgen-ts fp32'];
 const oursQ8 = byName['musicgen-ts q8'];
