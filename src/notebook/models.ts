@@ -3,7 +3,7 @@
  * environment, otherwise a tiny seeded random model built into the cache (noise, but every
  * cell runs in a second or two, which is what CI and a first read need).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from '../cacheDir.js';
 import { synthesizeFromConfig } from '../convert/modelFolder.js';
@@ -37,17 +37,32 @@ export function tinyModel(preset: TinyPreset = 'tiny', scale = 1, seed = 0): Not
   return { dir, random: true, name };
 }
 
+function fromFolder(dir: string, envVar: string): NotebookModel {
+  if (!existsSync(join(dir, 'config.json'))) throw new Error(`${envVar}=${dir} is not a model folder (no config.json)`);
+  return { dir, random: false, name: dir.split(/[\\/]/).filter(Boolean).pop() ?? dir };
+}
+
+function isMelodyModel(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: string }).model_type === 'musicgen_melody';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The model a notebook runs: $MUSICGEN_MODEL (a MusicGen ONNX folder) when set, else the tiny
- * preset. `envVar` lets a notebook that needs a melody model read $MUSICGEN_MELODY_MODEL first.
+ * preset. Melody notebooks read $MUSICGEN_MELODY_MODEL, then $MUSICGEN_MODEL if that folder is a
+ * melody model (a text-only model cannot take a melody), else the tiny melody preset.
  */
-export function notebookModel(preset: TinyPreset = 'tiny', envVar = 'MUSICGEN_MODEL'): NotebookModel {
-  const fromEnv = process.env[envVar] || (envVar !== 'MUSICGEN_MODEL' ? process.env.MUSICGEN_MODEL : undefined);
-  if (fromEnv) {
-    if (!existsSync(join(fromEnv, 'config.json'))) throw new Error(`${envVar}=${fromEnv} is not a model folder (no config.json)`);
-    return { dir: fromEnv, random: false, name: fromEnv.split(/[\\/]/).filter(Boolean).pop() ?? fromEnv };
+export function notebookModel(preset: TinyPreset = 'tiny'): NotebookModel {
+  if (preset === 'melody-tiny') {
+    if (process.env.MUSICGEN_MELODY_MODEL) return fromFolder(process.env.MUSICGEN_MELODY_MODEL, 'MUSICGEN_MELODY_MODEL');
+    const general = process.env.MUSICGEN_MODEL;
+    if (general && isMelodyModel(general)) return fromFolder(general, 'MUSICGEN_MODEL');
+    return tinyModel(preset);
   }
-  return tinyModel(preset);
+  return process.env.MUSICGEN_MODEL ? fromFolder(process.env.MUSICGEN_MODEL, 'MUSICGEN_MODEL') : tinyModel(preset);
 }
 
 /**
@@ -58,8 +73,7 @@ export function modelsBySize(): NotebookModel[] {
   const list = (process.env.MUSICGEN_MODELS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   if (list.length > 0) {
     return list.map((dir) => {
-      if (!existsSync(join(dir, 'config.json'))) throw new Error(`MUSICGEN_MODELS: ${dir} is not a model folder`);
-      return { dir, random: false, name: dir.split(/[\\/]/).filter(Boolean).pop() ?? dir };
+      return fromFolder(dir, 'MUSICGEN_MODELS entry');
     });
   }
   return [1, 2, 4].map((scale) => tinyModel('tiny', scale));
