@@ -192,7 +192,9 @@ export class JobManager {
       .finally(() => {
         lane.running = null;
         this.pump(lane);
-      });
+      })
+      // Nothing here may become an unhandled rejection (it would stop the server).
+      .catch((err: unknown) => this.log(`job bookkeeping failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
   }
 
   /** Closes idle backends (their workers and models) so at most maxLoadedModels stay loaded. */

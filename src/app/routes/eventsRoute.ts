@@ -41,7 +41,10 @@ export function eventsRoute(app: FastifyInstance, ctx: AppContext): void {
       raw.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
       if (TERMINAL.has(e.type)) close();
     };
-    req.raw.on('close', close);
+    // The response's close (not the request's, which may fire once its body is read) marks the
+    // browser leaving; a socket error ends the stream the same way.
+    raw.on('close', close);
+    raw.on('error', close);
     write(sub.current);
     for (const e of queue.splice(0)) write(e);
   });
