@@ -53,3 +53,6 @@ export * from './hub/index.js';
 /** MusicGen.fromPretrained: download (or reuse the cache) and load a hub repo. */
 export { loadPretrained as fromPretrained } from './hub/index.js';
 export { cacheDir } from './cacheDir.js';
+
+// app: the local web app (AudioCraft's MusicGen demo)
+export * from './app/index.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerApp } from './app.js';
 import { register as registerChroma } from './chroma.js';
 import { register as registerConvert } from './convert.js';
 import { register as registerDemo } from './demo.js';
@@ -21,4 +22,5 @@ export function registerCommands(program: Command): void {
   registerChroma(program);
   registerLoudness(program);
   registerMos(program);
+  registerApp(program);
 }
