@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertCheckpoint, synthesizeModel } from '../../src/convert/modelFolder.js';
@@ -6,10 +6,10 @@ import { fixtureCheckpointDir, type FixtureModel } from './fixtures.js';
 
 /**
  * Model folders built by our converter for tests, cached per test process in the OS temp folder
- * (keyed by pid: concurrent vitest workers never share a half-written folder).
+ * (keyed by pid: concurrent vitest workers never share a half-written folder) under the run's
+ * scratch folder, which test/globalSetup.ts removes at the end.
  */
-const root = join(tmpdir(), `musicgen-ts-test-models-${process.pid}`);
-process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+const root = join(process.env.MUSICGEN_TEST_TMP ?? tmpdir(), `musicgen-ts-test-models-${process.pid}`);
 
 export function convertedFixture(model: FixtureModel): string {
   const dir = join(root, model);
