@@ -16,7 +16,7 @@ function notebook(cells: string[]): string {
   });
 }
 
-describe.skipIf(!haveNbclient())('scripts/run-notebooks on a broken notebook', () => {
+describe.skipIf(!haveNbclient())('scripts/run-notebooks on broken notebooks', () => {
   let run: RunResult;
   const out = join(tmp, 'executed');
 
@@ -29,6 +29,7 @@ describe.skipIf(!haveNbclient())('scripts/run-notebooks on a broken notebook', (
       join(dir, 'b-broken.ipynb'),
       notebook(["console.log('first cell ran');", "const bpm: number = 'one hundred and twenty';", "console.log('third cell ran');"]),
     );
+    writeFileSync(join(dir, 'c-throws.ipynb'), notebook(["const sr: number = 32000;\nif (sr > 0) throw new RangeError(`no model at ${sr} Hz`);"]));
     run = runNotebooks(['--no-build', '--out', out, dir], join(tmp, 'cache'));
   }, 300_000);
 
@@ -38,7 +39,12 @@ describe.skipIf(!haveNbclient())('scripts/run-notebooks on a broken notebook', (
     expect(run.stdout).toMatch(/FAIL b-broken\.ipynb \([\d.]+ s\) at cell 2/);
     expect(run.stdout).toContain("const bpm: number = 'one hundred and twenty';");
     expect(run.stdout).toContain("Type 'string' is not assignable to type 'number'.");
-    expect(run.stdout.trimEnd().split('\n').pop()).toBe('1 passed, 1 failed');
+    expect(run.stdout.trimEnd().split('\n').pop()).toBe('1 passed, 2 failed');
+  });
+
+  it('prints a runtime exception of a cell the same way', () => {
+    expect(run.stdout).toMatch(/FAIL c-throws\.ipynb \([\d.]+ s\) at cell 1/);
+    expect(run.stdout).toContain('RangeError: no model at 32000 Hz');
   });
 
   it('writes executed copies, stopping the broken one at its failing cell', () => {
