@@ -33,7 +33,8 @@ function positiveInteger(flag: string, value: string | undefined): number | unde
  * (finished samples stay; run the same command again to resume), then writes report.html.
  */
 export async function runSweepCommand(spec: SweepSpec | ResolvedSweepSpec, flags: SweepRunFlags, baseDir?: string): Promise<SweepRunResult> {
-  const bar = flags.quiet ? null : new ProgressBar('sweep');
+  // Created at the first decoder step, so the model load does not skew the ETA.
+  let bar: ProgressBar | null = null;
   const log = (m: string): void => {
     if (!flags.quiet) process.stderr.write(m);
   };
@@ -53,9 +54,13 @@ export async function runSweepCommand(spec: SweepSpec | ResolvedSweepSpec, flags
       threads: positiveInteger('--threads', flags.threads),
       signal: controller.signal,
       log,
-      progress: (p) => bar?.update(p.doneSteps, p.totalSteps, `${p.doneSamples}/${p.totalSamples} samples ${p.model}`),
+      progress: (p) => {
+        if (flags.quiet) return;
+        bar ??= new ProgressBar('sweep');
+        bar.update(p.doneSteps, p.totalSteps, `${p.doneSamples}/${p.totalSamples} samples ${p.model}`);
+      },
     });
-    bar?.finish();
+    (bar as ProgressBar | null)?.finish();
     if (flags.report !== false) {
       log('writing report.html\n');
       await writeSweepReport(result.outDir, result.rows, result.spec.name);
