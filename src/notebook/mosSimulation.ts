@@ -16,7 +16,10 @@ export interface SimulatedRatersOptions {
   /** Spread of rater offsets and of single ratings, as fractions of the scale (defaults 0.08, 0.12). */
   raterSpread?: number;
   noise?: number;
-  /** Raters (counted from the last) who rate everything, traps included, at random. */
+  /**
+   * Raters (counted from the last) who click at random and miss the traps (rate them in the upper
+   * half of the scale), so screening has someone to catch.
+   */
   careless?: number;
   seed?: number;
 }
@@ -64,7 +67,10 @@ export function simulateRaters(store: MosStore, testName: string, opts: Simulate
         store.playStarted(a.id, clip.id, clock);
         clock += Math.ceil(clip.durationS * 1000);
         store.playEnded(a.id, clip.id, clock, 0);
-        scores.set(clip.id, toScale(isCareless ? rand() : fractionFor(clip, systems, quality) + offset + gaussian(rand) * (opts.noise ?? 0.12)));
+        const fraction = isCareless
+          ? (clip.kind === 'trap' ? 0.5 + 0.5 * rand() : rand())
+          : fractionFor(clip, systems, quality) + offset + gaussian(rand) * (opts.noise ?? 0.12);
+        scores.set(clip.id, toScale(fraction));
       }
       store.saveRatings(a.id, scores);
       ratings += scores.size;

@@ -23,9 +23,13 @@ describe('simulateRaters', () => {
     const { min, max } = SCALE_INFO.acr;
     expect(ratings.every((r) => Number.isInteger(r.score) && r.score >= min && r.score <= max)).toBe(true);
     // Attentive raters give traps the minimum; the preference shows in the MOS.
-    const attentive = ratings.filter((r) => r.isTrap && !['simulated-9', 'simulated-10'].includes(r.raterLabel ?? ''));
-    expect(attentive.every((r) => r.score === min)).toBe(true);
+    const careless = ['simulated-9', 'simulated-10'];
+    const traps = ratings.filter((r) => r.isTrap);
+    expect(traps.filter((r) => !careless.includes(r.raterLabel ?? '')).every((r) => r.score === min)).toBe(true);
+    // Careless raters miss their traps, and screening removes exactly them.
+    expect(traps.filter((r) => careless.includes(r.raterLabel ?? '')).every((r) => r.score > SCALE_INFO.acr.trapMax)).toBe(true);
     const report = buildReport(ratings, 'acr');
+    expect(report.raters.filter((r) => r.screened).map((r) => r.label)).toEqual(careless);
     const mos = new Map(report.systems.map((s) => [s.system, s.mean]));
     expect(mos.get('high')! - mos.get('low')!).toBeGreaterThan(1);
     // Same seed, same database state: same ratings.
