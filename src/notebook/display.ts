@@ -32,8 +32,11 @@ export interface DisplayContent {
   transient?: { display_id?: string };
 }
 
-/** Sends one display message with a whole MIME bundle (update: replace a display_id's output). */
-export type BundleWriter = (content: DisplayContent, update: boolean) => void;
+/**
+ * Sends one display message with a whole MIME bundle (update: replace a display_id's output).
+ * Returns false when it cannot send, so the caller falls back to tslab's one-MIME display.
+ */
+export type BundleWriter = (content: DisplayContent, update: boolean) => boolean | void;
 
 /**
  * tslab's public Display sends one MIME type per message, so a figure could not carry its JSON,
@@ -49,9 +52,11 @@ export function tslabBundleWriter(): BundleWriter | null {
   }
   if (!('lastWriteDisplayData' in jupyter)) return null;
   return (content, update) => {
+    // Null when the kernel runs another tslab install (e.g. a global one) than the one found here.
     const write = jupyter.lastWriteDisplayData;
-    if (!write) throw new Error('tslab is loaded but no cell is executing: display from inside a notebook cell');
+    if (!write) return false;
     write(content, update);
+    return true;
   };
 }
 
@@ -93,10 +98,7 @@ export class NotebookDisplay {
 
   /** Displays a MIME bundle as one output. */
   show(bundle: MimeBundle, metadata: Record<string, unknown> = {}): void {
-    if (this.writeBundle) {
-      this.writeBundle({ data: bundle, metadata, transient: {} }, false);
-      return;
-    }
+    if (this.writeBundle && this.writeBundle({ data: bundle, metadata, transient: {} }, false) !== false) return;
     const mime = FALLBACK_ORDER.find((m) => typeof bundle[m] === 'string');
     if (!mime) throw new Error(`no displayable MIME type in ${Object.keys(bundle).join(', ')}`);
     const value = bundle[mime] as string;
