@@ -64,6 +64,7 @@ export {
   type SetEmbeddingMetric,
 } from './metrics/embeddingMetrics.js';
 export { groupEmbeddingMetric, type GroupMetricValue } from './metrics/groupEmbeddingMetric.js';
+export { OnnxAudioEmbedder, type OnnxAudioEmbedderOptions } from './metrics/onnxAudioEmbedder.js';
 
 // figures
 export type { PlotlyFigure, PlotlyTrace, PlotlyValue } from './figures/plotlyFigure.js';

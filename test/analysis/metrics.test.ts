@@ -1,4 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OnnxAudioEmbedder } from '../../src/analysis/metrics/onnxAudioEmbedder.js';
+import { OnnxGraph } from '../../src/convert/graph.js';
+import { writeOnnxModel } from '../../src/convert/serialize.js';
 import { audioChromaMatchRate } from '../../src/audio/chromaMatchRate.js';
 import { codebookTokenStatistics, tokenStatistics } from '../../src/analysis/metrics/tokenStatistics.js';
 import { spectralShape } from '../../src/analysis/metrics/spectralShape.js';
@@ -154,5 +160,32 @@ describe('summary statistics', () => {
     // sd = 1.290994, t(0.975, 3) = 3.182446 -> 2.054260
     expect(s.ci95).toBeCloseTo(2.05426, 5);
     expect(Number.isNaN(meanWithInterval([5]).ci95)).toBe(true);
+  });
+});
+
+describe('ONNX embedding models', () => {
+  it('OnnxAudioEmbedder feeds a user graph the mono waveform at its rate and averages frames', async () => {
+    // A stand-in "embedding model": audio [1, N] -> [1, 2, 2] frames whose mean is [mean, mean of squares].
+    const g = new OnnxGraph('embed');
+    const audio = g.input('audio', 'float32', [1, 'n']);
+    const mean = g.reduceMean(audio, [1]);
+    const power = g.reduceMean(g.mul(audio, audio), [1]);
+    const frame = g.node('Concat', [mean, power], { axis: { kind: 'int', value: 1 } });
+    const frames = g.node('Concat', [g.node('Unsqueeze', [frame, g.constI64([1])]), g.node('Unsqueeze', [frame, g.constI64([1])])], {
+      axis: { kind: 'int', value: 1 },
+    });
+    g.output(frames, 'embedding', 'float32', [1, 2, 2]);
+    const path = join(mkdtempSync(join(tmpdir(), 'embedder-')), 'embed.onnx');
+    writeOnnxModel(path, g);
+    const embedder = await OnnxAudioEmbedder.load(path, { name: 'stats', sampleRate: 16000 });
+    // A stereo DC signal at 32 kHz: mono mix 0.5 everywhere (resampling keeps DC).
+    const left = new Float32Array(32000).fill(0.25);
+    const right = new Float32Array(32000).fill(0.75);
+    const e = await embedder.embedAudio([left, right], 32000);
+    expect(e).toHaveLength(2);
+    expect(e[0]).toBeCloseTo(0.5, 2);
+    expect(e[1]).toBeCloseTo(0.25, 2);
+    await embedder.dispose();
+    await expect(OnnxAudioEmbedder.load(path, { name: 'x', sampleRate: 16000, inputName: 'wave' })).rejects.toThrow(/has no input "wave"; inputs: audio/);
   });
 });
