@@ -27,7 +27,7 @@ export { flattenRow, metricValue, NUMERIC_METRICS, METRIC_LABELS, type SweepResu
 export { toCsv } from './csv.js';
 export { mosManifestOf, systemOf, type MosManifest } from './mosManifest.js';
 export { decoderParameterCount } from './modelSize.js';
-export { meanWithInterval, studentTQuantile, studentTCdf, type MeanWithInterval } from './statistics.js';
+export { meanWithInterval, type MeanWithInterval } from './statistics.js';
 export {
   resultsDataFrame,
   summarize,
