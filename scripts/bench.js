@@ -38,7 +38,7 @@ function log(msg) {
 
 /** Runs a script of scripts/bench in a child process; returns its last stdout line as JSON. */
 function child(script, childArgs, { json = true } = {}) {
-  const r = spawnSync(process.execPath, [join(here, 'bench', script), ...childArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, ['--expose-gc', join(here, 'bench', script), ...childArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${script} ${childArgs.join(' ')} exited with ${r.status}`);
   if (!json) return r.stdout;
   return JSON.parse(r.stdout.trim().split('\n').at(-1));
@@ -166,7 +166,7 @@ md.push(
   'bursts better than wall-clock steps/s.',
   '',
 );
-md.push(`Command: \`npm run bench${quick ? ' -- --quick --write' : ''}\` (full run ~${Math.ceil(minutes)} min here; \`--quick\` ~8 min).`, '');
+md.push(`Command: \`npm run bench${quick ? ' -- --quick --write' : ''}\` (this run: ${Math.ceil(minutes)} min at the load averages below; \`--quick\` = 4 s of audio, the 4 fp32/q8 contenders without transformers.js q8, past lengths up to 500, no candidates, a 4-layer int8 slice).`, '');
 md.push('### Memory bandwidth and roofline', '');
 md.push(
   `Probe (scripts/bench/bandwidth.js): onnxruntime MatMuls of a [2, 1, 1024] activation through ${f(bandwidth.bytes / 2 ** 20, 0)} MiB of fp32 FFN-shaped weights, ` +
@@ -240,7 +240,7 @@ process.stdout.write(`${text}\n`);
 if (int8) process.stdout.write(`\n${int8Markdown(int8, `npm run bench${quick ? ' -- --quick' : ''}`, when)}\n`);
 if (write) {
   writeSection('decoder', text);
-  if (int8) writeSection('int8', int8Markdown(int8, `npm run bench${quick ? ' -- --quick --write' : ''} (or alone: node scripts/bench/int8-formulations.js ${int8Args.join(' ')} --write)`, when));
+  if (int8) writeSection('int8', int8Markdown(int8, `npm run bench${quick ? ' -- --quick --write' : ''}\` (part of it), or alone: \`node scripts/bench/int8-formulations.js ${int8Args.join(' ')} --write`, when));
   log('BENCHMARKS.md updated');
 }
 log(`done in ${f(minutes)} min`);

@@ -46,7 +46,7 @@ for (let r = 0; r < ROUNDS; r++) {
   const order = r % 2 ? [...plan].reverse() : plan;
   for (const c of order) {
     process.stderr.write(`[candidates] round ${r + 1}/${ROUNDS}: ${c.name}\n`);
-    const p = spawnSync(process.execPath, [join(here, 'steps.js'), '--dir', dirs[c.dtype], '--dtype', c.dtype, '--past', PASTS, '--runs', RUNS, ...c.extra], {
+    const p = spawnSync(process.execPath, ['--expose-gc', join(here, 'steps.js'), '--dir', dirs[c.dtype], '--dtype', c.dtype, '--past', PASTS, '--runs', RUNS, ...c.extra], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });

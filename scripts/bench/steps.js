@@ -1,7 +1,7 @@
 // Time per decoder step against past length, for our decoder graph on its own (no sampling), in
 // its own process. The cache of past length P is fed as random tensors (a step's cost does not
 // depend on the values), so P = 1500 needs no 1500-step warm-up. Each point is the median of
-// `--runs` steps, taken in interleaved rounds over the lengths. With --profile P, onnxruntime profiling is on and only P is measured; the trace's
+// `--runs` consecutive steps after 3 warm-up steps. With --profile P, onnxruntime profiling is on and only P is measured; the trace's
 // node time is summed per operator type, and "binding" = wall time of session.run minus the
 // trace's model_run time (onnxruntime-node copying every output into a JavaScript buffer).
 //
@@ -61,7 +61,7 @@ const fixed = {
   use_cache_branch: new ort.Tensor('bool', Uint8Array.from([1]), [1]),
 };
 const cross = randomF32(R * heads * T * hd);
-const feedsAt = pasts.map((P) => {
+const feedsFor = (P) => {
   const feeds = { ...fixed };
   for (let i = 0; i < layers; i++) {
     for (const kv of ['key', 'value']) {
@@ -71,23 +71,26 @@ const feedsAt = pasts.map((P) => {
     }
   }
   return feeds;
-});
-// Warm-up (first runs allocate and fault in the prepacked weights), then interleaved rounds over
-// the past lengths, so bursts of other work on this shared VM hit every length alike.
-for (let w = 0; w < 3; w++) for (const feeds of feedsAt) await session.run(feeds);
-const times = pasts.map(() => []);
-for (let r = 0; r < runs; r++) {
-  for (let j = 0; j < pasts.length; j++) {
+};
+// One length after the other, consecutive runs like the real loop (steady state of allocating
+// and collecting that length's outputs). Interleaving lengths would charge the garbage of a
+// P = 1500 step (590 MB of outputs with the standard graph) to the P = 10 step after it.
+const points = [];
+for (const P of pasts) {
+  let feeds = feedsFor(P);
+  globalThis.gc?.(); // start each length clean (run with --expose-gc)
+  for (let w = 0; w < 3; w++) await session.run(feeds); // warm-up: allocations, prepacked weights
+  const ts = [];
+  for (let r = 0; r < runs; r++) {
     const t = performance.now();
-    await session.run(feedsAt[j]);
-    times[j].push(performance.now() - t);
+    await session.run(feeds);
+    ts.push(performance.now() - t);
   }
-}
-const points = pasts.map((P, j) => {
-  const ts = times[j].sort((a, b) => a - b);
+  feeds = null;
+  ts.sort((a, b) => a - b);
   process.stderr.write(`  past ${P}: ${ts[Math.floor(ts.length / 2)].toFixed(1)} ms\n`);
-  return { past: P, medianMs: ts[Math.floor(ts.length / 2)], minMs: ts[0], runs: ts.length, loadavg: loadavg()[0] };
-});
+  points.push({ past: P, medianMs: ts[Math.floor(ts.length / 2)], minMs: ts[0], runs: ts.length, loadavg: loadavg()[0] });
+}
 
 let profile = null;
 if (profileAt) {
