@@ -56,7 +56,11 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 
 // Per candidate and past length: the median over rounds of each round's median step time.
-const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const med = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const pasts = PASTS.split(',').map(Number);
 const rows = plan.map((c) => {
   const rs = results[c.name];
