@@ -8,7 +8,7 @@
 //     newkv-q8         the same with the current q8 (DynamicQuantizeMatMul)
 //     nbits8           standard outputs, weights as MatMulNBits bits=8 block=32 accuracy_level=4
 //     newkv-nbits8     both
-//     split / split-q8 newkv + attention over past and new K/V separately (no Concat of the cache
+//     split / split-q8 / split-nbits8: newkv + attention over past and new K/V separately (no Concat of the cache
 //                      in the graph): scores = [q.K_past | q.k_new], out = p_past.V_past + p_new.v_new.
 //                      A pre-allocated cache with capacity C (masked beyond P) would run at C's cost.
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
@@ -29,6 +29,7 @@ export const VARIANTS = {
   'newkv-nbits8': { newKv: true, formulation: 'nbits8-b32-acc4' },
   split: { newKv: true, split: true, formulation: 'fp32' },
   'split-q8': { newKv: true, split: true, formulation: 'dqmm' },
+  'split-nbits8': { newKv: true, split: true, formulation: 'nbits8-b32-acc4' },
 };
 
 export function variantFile(name) {
