@@ -77,12 +77,27 @@ for (let r = 0; r < rounds; r++) {
   separateRuns.push(await timedRun(1));
   sweepRuns.push(await timedRun(16));
 }
+// Where the cost goes: one generateBatch call per batch size (same settings mix), per step.
+const scaling: Array<{ items: number; ms: number; stepMs: number; codecMs: number }> = [];
+if (!process.argv.includes('--no-scaling')) {
+  const mix = Array.from({ length: 16 }, (_, i) => ({
+    text: spec.prompts[0] as string,
+    params: { topK: [50, 250][i % 2], temperature: [0.8, 1][(i >> 1) % 2], cfgCoef: [1.5, 3][(i >> 2) % 2], seed: i >> 3 },
+  }));
+  for (const n of [1, 2, 4, 8, 16]) {
+    const start = performance.now();
+    const r = await mg.generateBatch(mix.slice(0, n), { params: { duration } });
+    scaling.push({ items: n, ms: performance.now() - start, stepMs: r.timings.decoderMs / r.timings.decoderCalls, codecMs: r.timings.codecMs });
+  }
+}
 await mg.dispose();
 const fastest = <T extends { ms: number }>(runs: T[]): T => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
 const separate = fastest(separateRuns);
 const sweep = fastest(sweepRuns);
 const decodeMs = (r: SweepRunResult): number => r.batches.reduce((a, b) => a + b.wallMs, 0);
 const oneSetting = separate.ms / 16;
+// Per-round ratios (sweep vs the separate runs just before it) show how much the load moved.
+const roundRatios = sweepRuns.map((r, i) => r.ms / (separateRuns[i].ms / 16));
 const ratio = sweep.ms / oneSetting;
 const d = mg.config.decoder;
 
@@ -103,7 +118,21 @@ const lines = [
   '',
   `One setting alone: ${(oneSetting / 1000).toFixed(2)} s. The sweep costs ${ratio.toFixed(2)}x one setting ` +
     `(goal: under 3x) and is ${(separate.ms / sweep.ms).toFixed(1)}x faster than the separate runs. ` +
+    `Per round: ${roundRatios.map((x) => `${x.toFixed(2)}x`).join(', ')}. ` +
     `Peak RSS during the sweep batch: ${sweep.result.rows[0].peakRssMb.toFixed(0)} MB; during a single setting: ${separate.result.rows[0].peakRssMb.toFixed(0)} MB.`,
+  ...(scaling.length === 0
+    ? []
+    : [
+        '',
+        'Cost by batch size (one generateBatch call each, same settings mix, CFG doubles the rows):',
+        '',
+        '| items | decoder rows | wall (s) | per decoder step (ms) | codec (ms) | x one item |',
+        '|---:|---:|---:|---:|---:|---:|',
+        ...scaling.map(
+          (x) =>
+            `| ${x.items} | ${2 * x.items} | ${(x.ms / 1000).toFixed(2)} | ${x.stepMs.toFixed(0)} | ${x.codecMs.toFixed(0)} | ${(x.ms / scaling[0].ms).toFixed(2)} |`,
+        ),
+      ]),
   '',
   `Command: \`npx tsx scripts/bench/sweep.ts ${process.argv.slice(2).filter((a) => a !== '--write').join(' ')}\``.replace(/ `$/, '`'),
   '<!-- /bench:sweep -->',

@@ -131,6 +131,7 @@ describe.skipIf(!haveTool(CHROMIUM, 'sweep reports and PNG export are checked in
       const svg = await renderer.toSvg(cfgFigure(rows, 'entropyBits'));
       expect(svg).toContain('<svg');
       const bundle = notebookBundle(cfgFigure(rows, 'entropyBits'), line);
+      expect(Object.keys(await renderer.notebookBundle(cfgFigure(rows, 'distinctRatio'))).sort()).toEqual(Object.keys(bundle).sort());
       expect(Object.keys(bundle).sort()).toEqual(['application/vnd.plotly.v1+json', 'image/png', 'text/html']);
       expect(Buffer.from(bundle['image/png']!, 'base64').equals(line)).toBe(true);
       expect(JSON.parse(JSON.stringify(bundle['application/vnd.plotly.v1+json']))).toEqual(cfgFigure(rows, 'entropyBits'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { FigureRenderError } from '../errors.js';
-import { plotlyBundleSource } from './figureHtml.js';
+import { notebookBundle, plotlyBundleSource, type NotebookMimeBundle } from './figureHtml.js';
 import type { PlotlyFigure } from './plotlyFigure.js';
 
 /** Debian's chromium (apt install chromium). */
@@ -101,6 +101,11 @@ export class FigureRenderer {
   async toSvg(figure: PlotlyFigure, opts: RenderOptions = {}): Promise<string> {
     const url = await this.toImage(figure, 'svg', opts);
     return decodeURIComponent(url.slice(url.indexOf(',') + 1));
+  }
+
+  /** A notebook output (plotly JSON + HTML + this renderer's PNG fallback) for one figure. */
+  async notebookBundle(figure: PlotlyFigure, opts: RenderOptions = {}): Promise<NotebookMimeBundle> {
+    return notebookBundle(figure, await this.toPng(figure, opts));
   }
 
   async close(): Promise<void> {
