@@ -1,10 +1,12 @@
-// `npm run bench`: decoder speed of musicgen-ts against transformers.js 4.3.1 on the same random
-// musicgen-small-sized folders (issue 8), plus the int8 formulation study (issue 2).
+// `npm run bench`: the audio toolkit and sweep benchmarks, then decoder speed of musicgen-ts
+// against transformers.js 4.3.1 on the same random musicgen-small-sized folders (issue 8), plus
+// the int8 formulation study (issue 2).
 //
 //   npm run bench                 full run (10 s of audio, past lengths up to 1500), writes BENCHMARKS.md
 //   npm run bench -- --quick      4 s of audio, fewer points and contenders; prints only unless --write
 //   npm run bench -- --no-write   full run without touching BENCHMARKS.md
 //   npm run bench -- --priority   children at nice -10 (needs root), for a loaded shared machine
+//   npm run bench -- --decoder-only   skip the audio toolkit and sweep benchmarks that run first
 //
 // Every measurement runs in its own child process, one after the other (never two small-model
 // contenders at once: each takes 2-4 GB), so peak RSS and load time belong to one contender.
@@ -50,6 +52,20 @@ function tryChild(script, childArgs) {
   } catch (e) {
     log(`FAILED: ${e.message}`);
     return { error: e.message };
+  }
+}
+
+// ---- 0. audio toolkit and sweep benchmarks (their own scripts, their own BENCHMARKS.md sections) ----
+// --decoder-only skips them. They run through tsx because they import the TypeScript sources.
+if (!args.includes('--decoder-only')) {
+  const tsx = join(here, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  for (const [script, extra] of [
+    ['bench-audio.ts', []],
+    ['bench/sweep.ts', quick ? ['--duration', '0.5'] : []],
+  ]) {
+    log(`${script}`);
+    const r = spawnSync(process.execPath, [tsx, join(here, script), ...extra, ...(write ? ['--write'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) log(`FAILED: ${script} exited with ${r.status}`);
   }
 }
 

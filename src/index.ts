@@ -45,6 +45,9 @@ export {
   UnsupportedDtypeError,
 } from './convert/errors.js';
 
+// analysis: sweeps, metrics, DataFrames, plotly figures, reports
+export * from './analysis/index.js';
+
 // mos: listening-test server, storage and statistics
 export * from './mos/index.js';
 

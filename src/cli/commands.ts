@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { register as registerApp } from './app.js';
 import { register as registerChroma } from './chroma.js';
+import { register as registerCompare } from './compare.js';
 import { register as registerConvert } from './convert.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerFetch } from './fetch.js';
 import { register as registerGenerate } from './generate.js';
 import { register as registerLoudness } from './loudness.js';
 import { register as registerMos } from './mos.js';
+import { register as registerSweep } from './sweep.js';
 import { register as registerSynth } from './synth.js';
 
 /**
@@ -19,6 +21,8 @@ export function registerCommands(program: Command): void {
   registerFetch(program);
   registerConvert(program);
   registerSynth(program);
+  registerSweep(program);
+  registerCompare(program);
   registerChroma(program);
   registerLoudness(program);
   registerMos(program);
