@@ -26,6 +26,6 @@ export {
   type SystemSummary,
   type TestReport,
 } from './stats.js';
-export { studentTCdf, studentTQuantile, normalCdf } from './distributions.js';
+export { studentTCdf, studentTQuantile, normalCdf } from '../stats/distributions.js';
 export { wilcoxonSignedRank, type WilcoxonResult } from './wilcoxon.js';
 export { exportJson, ratingsCsv } from './export.js';

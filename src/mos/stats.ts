@@ -1,4 +1,4 @@
-import { studentTQuantile } from './distributions.js';
+import { studentTQuantile } from '../stats/distributions.js';
 import { MUSHRA_REFERENCE_MIN, SCALE_INFO, type Scale } from './scales.js';
 import type { RatingRecord } from './store.js';
 import { wilcoxonSignedRank, type WilcoxonResult } from './wilcoxon.js';

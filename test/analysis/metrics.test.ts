@@ -11,7 +11,8 @@ import { spectralShape } from '../../src/analysis/metrics/spectralShape.js';
 import { melodyChromaMatch, sampleMetrics } from '../../src/analysis/metrics/sampleMetrics.js';
 import { frechetAudioDistance, frechetDistance, gaussianStatistics } from '../../src/analysis/metrics/frechetDistance.js';
 import { ClapScoreMetric, cosineSimilarity, type TextAudioEmbedder } from '../../src/analysis/metrics/embeddingMetrics.js';
-import { meanWithInterval, studentTQuantile } from '../../src/analysis/statistics.js';
+import { meanWithInterval } from '../../src/analysis/statistics.js';
+import { studentTQuantile } from '../../src/stats/distributions.js';
 import { Rng } from '../../src/inference/rng.js';
 
 const SR = 32000;

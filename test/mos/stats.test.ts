@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { incompleteBeta, normalCdf, studentTCdf, studentTQuantile } from '../../src/mos/distributions.js';
+import { incompleteBeta, normalCdf, studentTCdf, studentTQuantile } from '../../src/stats/distributions.js';
 import { buildReport, meanCi } from '../../src/mos/stats.js';
 import type { RatingRecord } from '../../src/mos/store.js';
 import { averageRanks, wilcoxonSignedRank } from '../../src/mos/wilcoxon.js';
