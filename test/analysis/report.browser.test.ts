@@ -5,46 +5,19 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FigureRenderer, CHROMIUM_ARGS } from '../../src/analysis/figures/figureRenderer.js';
+import { FigureRenderer } from '../../src/analysis/figures/figureRenderer.js';
 import { notebookBundle, standaloneFigureHtml } from '../../src/analysis/figures/figureHtml.js';
 import { cfgFigure, temperatureTopKHeatmap } from '../../src/analysis/figures/sweepFigures.js';
 import type { SweepResultRow } from '../../src/analysis/sweepResults.js';
 import { writeAudio } from '../../src/audio/write.js';
 import { register as registerSweep } from '../../src/cli/sweep.js';
 import { synthesizedPreset } from '../helpers/models.js';
+import { CHROMIUM, CHROMIUM_ARGS, pixelStats } from '../helpers/browser.js';
 import { haveTool } from '../helpers/tools.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Each page parses the 4.8 MB plotly bundle: seconds when idle, tens of seconds on a loaded 2-core box. */
 const BROWSER_TIMEOUT = 240_000;
 
-/** Grey-level variance and the share of pixels unlike the most common colour, measured in a page. */
-async function pixelStats(page: Page, png: Buffer): Promise<{ variance: number; nonBackground: number; width: number }> {
-  const src = `data:image/png;base64,${png.toString('base64')}`;
-  // Browser-side code as a string: the project compiles without DOM types.
-  return (await page.evaluate(`(async () => {
-    const img = new Image();
-    img.src = ${JSON.stringify(src)};
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.width;
-    c.height = img.height;
-    const g = c.getContext('2d');
-    g.drawImage(img, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
-    let s = 0, s2 = 0;
-    const counts = new Map();
-    const n = d.length / 4;
-    for (let i = 0; i < d.length; i += 4) {
-      const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
-      s += y;
-      s2 += y * y;
-      const key = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-      counts.set(key, (counts.get(key) || 0) + 1);
-    }
-    return { variance: s2 / n - (s / n) ** 2, nonBackground: 1 - Math.max(...counts.values()) / n, width: img.width };
-  })()`)) as { variance: number; nonBackground: number; width: number };
-}
 
 describe.skipIf(!haveTool(CHROMIUM, 'sweep reports and PNG export are checked in a real browser'))('sweep report in headless chromium', () => {
   let out: string;

@@ -6,44 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../../src/app/serve.js';
 import { decodeWav } from '../../src/audio/wavCodec.js';
 import { synthesizedPreset } from '../helpers/models.js';
+import { CHROMIUM, CHROMIUM_ARGS, pixelStats } from '../helpers/browser.js';
 import { haveTool } from '../helpers/tools.js';
 import { toneWav } from './fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const MAX_UPLOAD = 1024 * 1024;
 /** Page changes wait this long at most (two cores are shared with the worker and other tests). */
 const POLL = { timeout: 15_000 };
 
-/** Grey-level variance and the share of pixels unlike the most common colour, computed in a blank page. */
-async function pixelStats(ctx: BrowserContext, png: Buffer): Promise<{ variance: number; nonBackground: number }> {
-  const blank = await ctx.newPage();
-  try {
-    // Browser-side code as a string: the project compiles without DOM types.
-    const src = `data:image/png;base64,${png.toString('base64')}`;
-    return (await blank.evaluate(`(async () => {
-      const img = new Image();
-      img.src = ${JSON.stringify(src)};
-      await img.decode();
-      const c = document.createElement('canvas');
-      c.width = img.width; c.height = img.height;
-      const g = c.getContext('2d');
-      g.drawImage(img, 0, 0);
-      const d = g.getImageData(0, 0, c.width, c.height).data;
-      let s = 0, s2 = 0;
-      const counts = new Map();
-      const n = d.length / 4;
-      for (let i = 0; i < d.length; i += 4) {
-        const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
-        s += y; s2 += y * y;
-        const key = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-        counts.set(key, (counts.get(key) || 0) + 1);
-      }
-      return { variance: s2 / n - (s / n) ** 2, nonBackground: 1 - Math.max(...counts.values()) / n };
-    })()`)) as { variance: number; nonBackground: number };
-  } finally {
-    await blank.close();
-  }
-}
 
 /** Opt-in: keeps a screenshot for a look (MUSICGEN_APP_SHOTS=/tmp/shots). */
 function keepShot(name: string, png: Buffer): void {
@@ -84,14 +54,7 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
       headless: true,
       acceptDownloads: true,
       args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...CHROMIUM_ARGS,
         // A synthetic microphone (a beep) for the recording button, without a permission prompt.
         '--use-fake-device-for-media-stream',
         '--use-fake-ui-for-media-stream',

@@ -6,47 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importManifest } from '../../src/mos/importSet.js';
 import { startMosServer, type RunningMosServer } from '../../src/mos/serve.js';
 import { MosStore } from '../../src/mos/store.js';
+import { CHROMIUM, CHROMIUM_ARGS, pixelStats } from '../helpers/browser.js';
 import { haveTool } from '../helpers/tools.js';
 import { writeTone } from './audioFixture.js';
 import { tempDir } from './storeFixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SECRET = 'browser-test-admin-secret-42';
 const PLAYBACK_RATE = 8;
 
-/** Share of pixels that differ from the most common colour, and the grey-level variance, computed in a blank page. */
-async function pixelStats(ctx: BrowserContext, png: Buffer): Promise<{ variance: number; nonBackground: number }> {
-  const blank = await ctx.newPage();
-  try {
-    // Browser-side code as a string: the project compiles without DOM types.
-    const src = `data:image/png;base64,${png.toString('base64')}`;
-    return (await blank.evaluate(`(async () => {
-      const img = new Image();
-      img.src = ${JSON.stringify(src)};
-      await img.decode();
-      const c = document.createElement('canvas');
-      c.width = img.width;
-      c.height = img.height;
-      const g = c.getContext('2d');
-      g.drawImage(img, 0, 0);
-      const d = g.getImageData(0, 0, c.width, c.height).data;
-      let s = 0, s2 = 0;
-      const counts = new Map();
-      const n = d.length / 4;
-      for (let i = 0; i < d.length; i += 4) {
-        const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
-        s += y;
-        s2 += y * y;
-        const key = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-        counts.set(key, (counts.get(key) || 0) + 1);
-      }
-      const top = Math.max(...counts.values());
-      return { variance: s2 / n - (s / n) ** 2, nonBackground: 1 - top / n };
-    })()`)) as { variance: number; nonBackground: number };
-  } finally {
-    await blank.close();
-  }
-}
 
 /**
  * Plays every rated clip on the page at a fast rate and waits until the server accepted each as
@@ -111,14 +78,7 @@ describe.skipIf(!haveTool(CHROMIUM, 'MOS pages are checked in a real browser'))(
       executablePath: CHROMIUM,
       headless: true,
       args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...CHROMIUM_ARGS,
         '--autoplay-policy=no-user-gesture-required',
       ],
       viewport: { width: 900, height: 900 },

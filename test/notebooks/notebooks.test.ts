@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../src/audio/wavCodec.js';
 import { haveTool } from '../helpers/tools.js';
 import { displays, figures, haveNbclient, joined, readNotebook, ROOT, runNotebooks, stdoutText, type RunResult } from './notebookRun.js';
+import { CHROMIUM_ARGS } from '../helpers/browser.js';
 
 const NOTEBOOKS = join(ROOT, 'notebooks');
 // Where CI keeps the executed copies and HTML exports (git-ignored).
@@ -158,7 +159,7 @@ describe.skipIf(!haveNbclient())('notebooks executed headless (scripts/run-noteb
       const { chromium } = await import('playwright-core');
       const browser = await chromium.launch({
         executablePath: '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: CHROMIUM_ARGS,
       });
       try {
         const page = await browser.newPage();
