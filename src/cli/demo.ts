@@ -14,7 +14,8 @@ export function register(program: Command): void {
         process.stdout.write(
           '\nThe embedded default model has RANDOM weights: it proves the pipeline, it does not make music.\n' +
             'For music, download an ONNX MusicGen folder (e.g. Xenova/musicgen-small) and run:\n' +
-            '  npx musicgen generate "your description" --model path/to/musicgen-small\n',
+            '  node bin/musicgen.js generate "your description" --model path/to/musicgen-small\n' +
+            '(or --model "$(node bin/musicgen.js fetch Xenova/musicgen-small)"; npx musicgen where the package is installed)\n',
         );
       }
     },
