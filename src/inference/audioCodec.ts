@@ -7,14 +7,21 @@ import type { MusicgenModelConfig } from './modelConfig.js';
  * right), as HF does.
  */
 export class AudioCodec {
+  private encodeSession: Promise<ort.InferenceSession> | null = null;
+
+  /**
+   * `loadEncoder` opens encodec_encode on first use only: text-to-music never needs it, and it
+   * costs ~240 MB of RSS at musicgen-small size.
+   */
   constructor(
     private readonly config: MusicgenModelConfig,
     private readonly decodeSession: ort.InferenceSession,
-    private readonly encodeSession: ort.InferenceSession | null,
+    private readonly loadEncoder: (() => Promise<ort.InferenceSession>) | null,
   ) {}
 
   async release(): Promise<void> {
-    await Promise.all([this.decodeSession.release(), this.encodeSession?.release()]);
+    const encoder = this.encodeSession ? await this.encodeSession : null;
+    await Promise.all([this.decodeSession.release(), encoder?.release()]);
   }
 
   get sampleRate(): number {
@@ -60,14 +67,16 @@ export class AudioCodec {
    * a prompt's codes are not a prefix of a longer clip's.
    */
   async encode(channels: Float32Array[]): Promise<{ codes: Int32Array; frames: number }> {
-    if (!this.encodeSession) throw new Error('encodec_encode graph missing');
+    if (!this.loadEncoder) throw new Error('encodec_encode graph missing');
+    this.encodeSession ??= this.loadEncoder();
+    const session = await this.encodeSession;
     const K = this.config.decoder.numCodebooks;
     const C = this.config.decoder.audioChannels;
     const perChannel = K / C;
     const n = channels[0].length;
     const input = new Float32Array(C * n);
     for (let ch = 0; ch < C; ch++) input.set(channels[ch], ch * n);
-    const out = await this.encodeSession.run({ input_values: new ort.Tensor('float32', input, [C, 1, n]) });
+    const out = await session.run({ input_values: new ort.Tensor('float32', input, [C, 1, n]) });
     const t = out.audio_codes as ort.Tensor;
     const frames = t.dims[3];
     const src = t.data as BigInt64Array;

@@ -115,18 +115,20 @@ export class MusicGen {
   static async load(dir: string, opts: LoadOptions = {}): Promise<MusicGen> {
     const files = locateModelFiles(dir, opts.dtype);
     const session = (path: string): Promise<ort.InferenceSession> => createSession(path, { threads: opts.threads });
-    const [textEncoder, decoder, encodecDecode, encodecEncode] = await Promise.all([
-      session(files.textEncoder),
-      session(files.decoder),
-      session(files.encodecDecode),
-      files.encodecEncode ? session(files.encodecEncode) : Promise.resolve(null),
-    ]);
+    const [textEncoder, decoder, encodecDecode] = await Promise.all([session(files.textEncoder), session(files.decoder), session(files.encodecDecode)]);
     checkTextEncoderGraph(files.textEncoder, textEncoder);
     checkDecoderGraph(files.decoder, decoder, files.config);
     checkEncodecDecodeGraph(files.encodecDecode, encodecDecode);
-    if (encodecEncode && files.encodecEncode) checkEncodecEncodeGraph(files.encodecEncode, encodecEncode);
+    const encodePath = files.encodecEncode;
+    const loadEncoder = encodePath
+      ? async (): Promise<ort.InferenceSession> => {
+          const s = await session(encodePath);
+          checkEncodecEncodeGraph(encodePath, s);
+          return s;
+        }
+      : null;
     const tokenizer = files.tokenizer ? TextTokenizer.load(files.tokenizer.json, files.tokenizer.config) : null;
-    return new MusicGen(files, textEncoder, decoder, new AudioCodec(files.config, encodecDecode, encodecEncode), tokenizer);
+    return new MusicGen(files, textEncoder, decoder, new AudioCodec(files.config, encodecDecode, loadEncoder), tokenizer);
   }
 
   get config(): MusicgenModelConfig {
