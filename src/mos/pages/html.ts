@@ -1,12 +1,6 @@
-/** Escapes text for HTML element content and attribute values. */
-export function esc(value: unknown): string {
-  return String(value)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+import { esc } from '../../web/escapeHtml.js';
+
+export { esc };
 
 /** A full page. Scripts and styles come from /static (the CSP forbids inline code). */
 export function page(title: string, body: string, opts: { script?: boolean } = {}): string {
