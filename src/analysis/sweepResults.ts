@@ -1,5 +1,6 @@
+import type { ItemSettings } from '../inference/musicgen.js';
 /** One row per generated sample: what was asked, how long it took, what it measures like. */
-export interface SweepResultRow {
+export interface SweepResultRow extends ItemSettings {
   sampleId: string;
   sweep: string;
   model: string;
@@ -11,12 +12,6 @@ export interface SweepResultRow {
   prompt: string | null;
   /** Melody file the prompt names (conditioning only on melody models; chroma match on all). */
   melody: string | null;
-  useSampling: boolean;
-  topK: number;
-  topP: number;
-  temperature: number;
-  cfgCoef: number;
-  seed: number;
   durationSeconds: number;
   frames: number;
   sampleRate: number;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { NormalizeStrategy } from '../audio/normalize.js';
+import type { ItemSettings } from '../inference/musicgen.js';
 import { SweepSpecError } from './errors.js';
 
 /** A model of a sweep: a model folder, with a display name and a decoder precision. */
@@ -75,17 +76,11 @@ export interface ResolvedSweepSpec {
 }
 
 /** One cell of the grid: one sample to generate. */
-export interface SweepSetting {
+export interface SweepSetting extends ItemSettings {
   /** Unique, file-name safe; the sample's wav and sidecar are named after it. */
   sampleId: string;
   model: SweepModel;
   prompt: SweepPrompt;
-  useSampling: boolean;
-  topK: number;
-  topP: number;
-  temperature: number;
-  cfgCoef: number;
-  seed: number;
 }
 
 const SPEC_KEYS = [
