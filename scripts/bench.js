@@ -7,6 +7,10 @@
 //   npm run bench -- --no-write   full run without touching BENCHMARKS.md
 //   npm run bench -- --priority   children at nice -10 (needs root), for a loaded shared machine
 //   npm run bench -- --decoder-only   skip the audio toolkit and sweep benchmarks that run first
+//   npm run bench -- --candidates     also time the decoder variants of scripts/bench/build-variants.js
+//
+// Ours runs the kvbuffer decoder (the default of our folders); the "merged decoder" rows run our
+// loop on the transformers.js graph in the same folder: the before/after of issue 8's first change.
 //
 // Every measurement runs in its own child process, one after the other (never two small-model
 // contenders at once: each takes 2-4 GB), so peak RSS and load time belong to one contender.
@@ -84,6 +88,8 @@ log(`  GEMV probe ${f(bandwidth.gemv.medianGBps)} GB/s median, ${f(bandwidth.gem
 const contenders = [
   { name: 'musicgen-ts fp32', impl: 'ours', dtype: 'fp32', threads: null },
   { name: 'musicgen-ts q8', impl: 'ours', dtype: 'q8', threads: null },
+  { name: 'musicgen-ts fp32, merged decoder (before)', impl: 'ours', dtype: 'fp32', threads: null, layout: 'merged' },
+  ...(quick ? [] : [{ name: 'musicgen-ts q8, merged decoder (before)', impl: 'ours', dtype: 'q8', threads: null, layout: 'merged' }]),
   { name: 'transformers.js fp32, out of the box', impl: 'tjs', dtype: 'fp32', threads: null },
   { name: 'transformers.js fp32, intraOpNumThreads 2', impl: 'tjs', dtype: 'fp32', threads: 2 },
   ...(quick
@@ -98,25 +104,30 @@ for (const c of contenders) {
   log(`${c.name}: load + ${SECONDS} s of audio`);
   const a = ['--impl', c.impl, '--dir', dirs[c.dtype], '--dtype', c.dtype, '--seconds', String(SECONDS)];
   if (c.threads) a.push('--threads', String(c.threads));
+  if (c.layout) a.push('--layout', c.layout);
   const r = tryChild('contender.js', a);
   gen.push({ ...c, ...r });
   if (!r.error) log(`  ${f(r.stepsPerSec, 2)} steps/s, median step ${f(r.medianStepMs)} ms, RTF ${f(r.rtf, 2)}, load ${f(r.loadMs / 1000)} s, peak RSS ${f(r.maxRssBytes / 2 ** 30, 2)} GiB`);
 }
 
 // ---- 4. time per step vs past length (isolated decoder steps) and a profile at 500 ----
+// steps[dtype] = our kvbuffer decoder, steps[`${dtype} merged`] = the transformers.js graph.
 const steps = {};
 const profiles = {};
 for (const dtype of ['fp32', 'q8']) {
-  log(`${dtype} decoder: time per step at past ${PASTS.join(', ')}`);
-  steps[dtype] = tryChild('steps.js', ['--dir', dirs[dtype], '--dtype', dtype, '--past', PASTS.join(','), '--runs', quick ? '5' : '9']);
+  for (const layout of ['kvbuffer', 'merged']) {
+    const key = layout === 'kvbuffer' ? dtype : `${dtype} merged`;
+    log(`${dtype} ${layout} decoder: time per step at past ${PASTS.join(', ')}`);
+    steps[key] = tryChild('steps.js', ['--dir', dirs[dtype], '--dtype', dtype, '--layout', layout, '--past', PASTS.join(','), '--runs', quick ? '5' : '9']);
+  }
   if (quick && dtype === 'q8') continue;
-  log(`${dtype} decoder: onnxruntime profile at past 500`);
-  profiles[dtype] = tryChild('steps.js', ['--dir', dirs[dtype], '--dtype', dtype, '--profile', '500', '--runs', quick ? '6' : '12']);
+  log(`${dtype} kvbuffer decoder: onnxruntime profile at past 500`);
+  profiles[dtype] = tryChild('steps.js', ['--dir', dirs[dtype], '--dtype', dtype, '--layout', 'kvbuffer', '--profile', '500', '--runs', quick ? '6' : '12']);
 }
 
 // ---- 4b. candidate optimisations (decoder variants, session options), isolated steps ----
 let candidates = null;
-if (!quick && PRESET === 'small') {
+if (args.includes('--candidates') && PRESET === 'small') {
   log('decoder variants (built once), then candidates');
   try {
     child('build-variants.js', Object.keys(VARIANTS), { json: false });
@@ -167,7 +178,7 @@ writeFileSync(rawFile, JSON.stringify(raw, null, 2));
 log(`raw results: ${rawFile}`);
 
 const filesGB = (d, dtype) =>
-  ['text_encoder.onnx', dtype === 'q8' ? 'decoder_model_merged_quantized.onnx' : 'decoder_model_merged.onnx', 'encodec_decode.onnx', 'encodec_encode.onnx']
+  ['text_encoder.onnx', dtype === 'q8' ? 'decoder_model_kvbuffer_quantized.onnx' : 'decoder_model_kvbuffer.onnx', 'encodec_decode.onnx', 'encodec_encode.onnx']
     .map((x) => statSync(join(d, 'onnx', x)).size)
     .reduce((a, b) => a + b, 0) / 1e9;
 
@@ -182,7 +193,7 @@ md.push(
   'bursts better than wall-clock steps/s.',
   '',
 );
-md.push(`Command: \`npm run bench${quick ? ' -- --quick --write' : ''}\` (this run: ${Math.ceil(minutes)} min at the load averages below; \`--quick\` = 4 s of audio, the 4 fp32/q8 contenders without transformers.js q8, past lengths up to 500, no candidates, a 4-layer int8 slice).`, '');
+md.push(`Command: \`npm run bench${quick ? ' -- --quick --write' : ''}\` (this run: ${Math.ceil(minutes)} min at the load averages below; \`--quick\` = 4 s of audio, no q8 merged or transformers.js q8 contenders, past lengths up to 500, a 4-layer int8 slice; \`--candidates\` adds the decoder-variant study).`, '');
 md.push('### Memory bandwidth and roofline', '');
 md.push(
   `Probe (scripts/bench/bandwidth.js): onnxruntime MatMuls of a [2, 1, 1024] activation through ${f(bandwidth.bytes / 2 ** 20, 0)} MiB of fp32 FFN-shaped weights, ` +
@@ -218,28 +229,36 @@ md.push(
   '',
 );
 md.push('### Time per step vs past length', '');
-md.push('Isolated decoder steps (scripts/bench/steps.js: cache of length P fed as random tensors, median of the runs, 2 threads) and, from the generate runs above, the median of the 11 loop steps around P.', '');
+md.push(
+  'Isolated decoder steps (scripts/bench/steps.js: cache of length P fed as random tensors; kvbuffer buffers at the capacity the loop gives them, P rounded up to 128; ' +
+    'median of the runs, 2 threads) and, from the generate runs above, the median of the 11 loop steps around P.',
+  '',
+);
 const genCols = gen.filter((g) => !g.error && g.stepAtPast);
-md.push(`| past P | ours fp32 step ms | ours q8 step ms | ${genCols.map((g) => `${g.name} (loop)`).join(' | ')} |`);
-md.push(`|---:|---:|---:|${genCols.map(() => '---:').join('|')}|`);
+md.push(`| past P | kvbuffer fp32 step ms | merged fp32 step ms | kvbuffer q8 step ms | merged q8 step ms | ${genCols.map((g) => `${g.name} (loop)`).join(' | ')} |`);
+md.push(`|---:|---:|---:|---:|---:|${genCols.map(() => '---:').join('|')}|`);
 for (const P of PASTS) {
   const pt = (d) => steps[d]?.points?.find((p) => p.past === P)?.medianMs;
-  md.push(`| ${P} | ${f(pt('fp32'))} | ${f(pt('q8'))} | ${genCols.map((g) => f(g.stepAtPast[P])).join(' | ')} |`);
+  md.push(`| ${P} | ${f(pt('fp32'))} | ${f(pt('fp32 merged'))} | ${f(pt('q8'))} | ${f(pt('q8 merged'))} | ${genCols.map((g) => f(g.stepAtPast[P])).join(' | ')} |`);
 }
 const flat = (d) => {
   const p = steps[d]?.points;
   if (!p?.length) return null;
   return p.at(-1).medianMs / p[0].medianMs;
 };
-md.push('', `Step cost at P = ${PASTS.at(-1)} over P = 10: fp32 ${f(flat('fp32'), 2)}x, q8 ${f(flat('q8'), 2)}x (goal: within 1.20x).`, '');
-md.push('### Where a step goes at past 500 (onnxruntime profile, enableProfiling)', '');
+md.push(
+  '',
+  `Step cost at P = ${PASTS.at(-1)} over P = 10, kvbuffer: fp32 ${f(flat('fp32'), 2)}x, q8 ${f(flat('q8'), 2)}x; merged: fp32 ${f(flat('fp32 merged'), 2)}x, q8 ${f(flat('q8 merged'), 2)}x (goal: within 1.20x).`,
+  '',
+);
+md.push('### Where a kvbuffer step goes at past 500 (onnxruntime profile, enableProfiling)', '');
 for (const [dtype, p] of Object.entries(profiles)) {
   if (!p?.profile) continue;
   const pr = p.profile;
   const top = Object.entries(pr.byOpMs).slice(0, 8).map(([op, ms]) => `${op} ${f(ms)}`).join(', ');
   md.push(
     `- ${dtype}: ${f(pr.wallMs)} ms per session.run (profiling on) = ${f(pr.modelRunMs)} ms inside onnxruntime (nodes ${f(pr.nodeMs)} ms: ${top} ms)` +
-      ` + **${f(pr.wallMs - pr.modelRunMs)} ms in onnxruntime-node around the run** (copying all ${1 + 4 * L} outputs, incl. every present K/V, into fresh JavaScript buffers).`,
+      ` + **${f(pr.wallMs - pr.modelRunMs)} ms in onnxruntime-node around the run** (feeds, and copying the ${1 + 4 * L} outputs: logits and the new step's K/V).`,
   );
 }
 if (candidates?.rows) md.push('', 'Candidate optimisations, measured in this run: see the "Candidate optimisations" section below.');

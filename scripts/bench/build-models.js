@@ -2,10 +2,17 @@
 // They live outside the repo (MUSICGEN_BENCH_CACHE, default ~/.cache/musicgen-ts/bench): ~2.3 GB
 // per folder and ~85 s each to build, so every later `npm run bench` reuses them.
 // Run as its own process: building small peaks at ~3.5 GB of RSS, freed when it exits.
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { synthesizeModel } from '../../dist/convert/modelFolder.js';
+import { buildDecoderGraph } from '../../dist/convert/decoderGraph.js';
+import { graphMetadata, synthesizeModel } from '../../dist/convert/modelFolder.js';
+import { presetConfig } from '../../dist/convert/presets.js';
+import { quantizeDecoderGraph } from '../../dist/convert/quantize.js';
+import { RandomWeights } from '../../dist/convert/randomWeights.js';
+import { writeOnnxModel } from '../../dist/convert/serialize.js';
+import { CheckedWeights } from '../../dist/convert/weights.js';
+import { parseModelConfig } from '../../dist/inference/modelConfig.js';
 
 export const BENCH_SEED = 1234;
 
@@ -22,16 +29,32 @@ export function isBuilt(preset, dtype) {
   return existsSync(join(modelDir(preset, dtype), 'config.json'));
 }
 
+/**
+ * Folders hold both decoder layouts: ours runs kvbuffer, transformers.js the merged one, on the
+ * same weights. Folders built before the kvbuffer layout existed get that one decoder added.
+ */
+function addKvbufferDecoder(preset, dtype) {
+  const file = join(modelDir(preset, dtype), 'onnx', `decoder_model_kvbuffer${dtype === 'q8' ? '_quantized' : ''}.onnx`);
+  if (existsSync(file)) return false;
+  const config = parseModelConfig(presetConfig(preset, BENCH_SEED));
+  const g = buildDecoderGraph(config, new CheckedWeights(new RandomWeights(BENCH_SEED)), undefined, 'kvbuffer');
+  const tmp = `${file}.partial-${process.pid}`;
+  writeOnnxModel(tmp, dtype === 'q8' ? quantizeDecoderGraph(g) : g, { metadata: graphMetadata(config, { graph: 'decoder_model_kvbuffer', dtype }) });
+  renameSync(tmp, file);
+  return true;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const preset = process.argv[2] ?? 'small';
   const dtypes = (process.argv[3] ?? 'fp32,q8').split(',');
   for (const dtype of dtypes) {
+    const t0 = performance.now();
     if (isBuilt(preset, dtype)) {
-      console.log(`cached: ${modelDir(preset, dtype)}`);
+      const added = addKvbufferDecoder(preset, dtype);
+      console.log(`${added ? 'added the kvbuffer decoder to' : 'cached:'} ${modelDir(preset, dtype)}${added ? ` in ${((performance.now() - t0) / 1000).toFixed(1)} s` : ''}`);
       continue;
     }
-    const t0 = performance.now();
-    synthesizeModel(preset, modelDir(preset, dtype), { seed: BENCH_SEED, dtype, force: true });
+    synthesizeModel(preset, modelDir(preset, dtype), { seed: BENCH_SEED, dtype, force: true, decoderLayout: 'both' });
     console.log(`built ${modelDir(preset, dtype)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
 }

@@ -2,7 +2,9 @@
 // model folder, generates `--seconds` of audio for one prompt with CFG 3 and sampling, and prints
 // one JSON line. Run by scripts/bench.js; by hand:
 //
-//   node scripts/bench/contender.js --impl ours|tjs --dir <folder> --dtype fp32|q8 [--threads 2] [--seconds 10]
+//   node scripts/bench/contender.js --impl ours|tjs --dir <folder> --dtype fp32|q8 [--layout kvbuffer|merged] [--threads 2] [--seconds 10]
+//
+// --layout picks our decoder graph (default kvbuffer); transformers.js always runs the merged one.
 //
 // --threads is omitted for "out of the box" (ours then uses every core, transformers.js passes no
 // session options, which leaves onnxruntime-node on one intra-op thread here).
@@ -26,12 +28,13 @@ const K = 4; // codebooks of musicgen-small: frames + K - 1 decoder steps
 const frames = Math.round(seconds * 50);
 
 const fileSize = (f) => statSync(join(dir, 'onnx', f)).size;
-const decoderFile = dtype === 'q8' ? 'decoder_model_merged_quantized.onnx' : 'decoder_model_merged.onnx';
+const layout = impl === 'tjs' ? 'merged' : opt('layout', 'kvbuffer');
+const decoderFile = `decoder_model_${layout}${dtype === 'q8' ? '_quantized' : ''}.onnx`;
 
 async function runOurs() {
   const { MusicGen } = await import('../../dist/inference/musicgen.js');
   const t0 = performance.now();
-  const mg = await MusicGen.load(dir, { dtype, threads });
+  const mg = await MusicGen.load(dir, { dtype, threads, decoderLayout: layout });
   const loadMs = performance.now() - t0;
   const stepMs = [];
   let last = 0;
@@ -125,6 +128,7 @@ const around = (p) => {
 const result = {
   impl,
   dtype,
+  layout,
   threads: threads ?? 'default',
   seconds,
   ...r,

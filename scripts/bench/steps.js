@@ -5,8 +5,11 @@
 // node time is summed per operator type, and "binding" = wall time of session.run minus the
 // trace's model_run time (onnxruntime-node copying every output into a JavaScript buffer).
 //
-//   node scripts/bench/steps.js --dir <folder> --dtype fp32|q8 [--threads 2] [--past 10,250,500,1000,1500] [--runs 9]
-//     [--profile 500] [--file <decoder.onnx>] [--options '<session options JSON>']
+//   node scripts/bench/steps.js --dir <folder> --dtype fp32|q8 [--layout kvbuffer|merged] [--threads 2]
+//     [--past 10,250,500,1000,1500] [--runs 9] [--profile 500] [--file <decoder.onnx>] [--options '<session options JSON>']
+//
+// kvbuffer: the past buffers have the capacity the generate loop would give them at P (P rounded
+// up to the 128-position chunk, unfilled slots masked) and past_sequence_length = P.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +26,9 @@ const threads = Number(opt('threads', '2'));
 const profileAt = opt('profile') ? Number(opt('profile')) : null;
 const pasts = profileAt ? [profileAt] : opt('past', '10,250,500,1000,1500').split(',').map(Number);
 const runs = Number(opt('runs', profileAt ? '12' : '9'));
-const file = opt('file', join(dir, 'onnx', dtype === 'q8' ? 'decoder_model_merged_quantized.onnx' : 'decoder_model_merged.onnx'));
+const layout = opt('layout', 'merged');
+const file = opt('file', join(dir, 'onnx', `decoder_model_${layout}${dtype === 'q8' ? '_quantized' : ''}.onnx`));
+const CHUNK = 128; // src/inference/kvBuffer.ts KV_BUFFER_CHUNK
 const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).decoder;
 const H = cfg.hidden_size;
 const heads = cfg.num_attention_heads;
@@ -61,12 +66,15 @@ const fixed = {
   use_cache_branch: new ort.Tensor('bool', Uint8Array.from([1]), [1]),
 };
 const cross = randomF32(R * heads * T * hd);
+const buffered = session.inputNames.includes('past_sequence_length');
 const feedsFor = (P) => {
   const feeds = { ...fixed };
+  const C = buffered ? Math.ceil((P + 1) / CHUNK) * CHUNK : P;
+  if (buffered) feeds.past_sequence_length = new ort.Tensor('int64', BigInt64Array.of(BigInt(P)), [1]);
   for (let i = 0; i < layers; i++) {
     for (const kv of ['key', 'value']) {
       // A buffer per layer, as in a real cache: shared buffers would sit in the CPU caches.
-      feeds[`past_key_values.${i}.decoder.${kv}`] = new ort.Tensor('float32', randomF32(R * heads * P * hd), [R, heads, P, hd]);
+      feeds[`past_key_values.${i}.decoder.${kv}`] = new ort.Tensor('float32', randomF32(R * heads * C * hd), [R, heads, C, hd]);
       feeds[`past_key_values.${i}.encoder.${kv}`] = new ort.Tensor('float32', cross, [R, heads, T, hd]);
     }
   }
@@ -124,5 +132,5 @@ if (profileAt) {
     };
   }
 }
-process.stdout.write(`${JSON.stringify({ dtype, threads, file, options: opt('options', '{}'), loadMs, points, profile, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ dtype, layout: buffered ? 'kvbuffer' : 'merged', threads, file, options: opt('options', '{}'), loadMs, points, profile, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
 process.exit(0);

@@ -19,6 +19,7 @@ export class OutputPathError extends MusicgenError {}
 export interface GenerateCliOptions {
   model?: string;
   dtype?: string;
+  decoderLayout?: string;
   threads?: string;
   duration?: string;
   frames?: string;
@@ -93,7 +94,7 @@ export async function writeResults(
   dir: string,
   prompts: string[],
   result: GenerationResult,
-  meta: { model: string; dtype: string; strategy: string },
+  meta: { model: string; dtype: string; decoderLayout?: string; strategy: string },
   audioCond: AudioConditioning = { melody: null, prompt: null },
 ): Promise<string[]> {
   const melodyChroma = audioCond.melody
@@ -111,6 +112,7 @@ export async function writeResults(
       prompt: prompts[i] ?? null,
       model: meta.model,
       dtype: meta.dtype,
+      decoderLayout: meta.decoderLayout ?? null,
       sampleRate: result.sampleRate,
       frames: result.frames,
       durationSeconds: result.audio[i][0].length / result.sampleRate,
@@ -169,7 +171,7 @@ export async function runGenerate(prompts: string[], o: GenerateCliOptions): Pro
   };
   const modelDir = o.model ?? ensureDefaultModel(log);
   const threads = numberFlag('--threads', o.threads);
-  const mg = await MusicGen.load(modelDir, { dtype: o.dtype, threads });
+  const mg = await MusicGen.load(modelDir, { dtype: o.dtype, threads, decoderLayout: o.decoderLayout });
   mg.setGenerationParams(params);
   const bar = o.quiet ? null : new ProgressBar('generate');
   const controller = new AbortController();
@@ -199,7 +201,7 @@ export async function runGenerate(prompts: string[], o: GenerateCliOptions): Pro
       result = await mg.generate(prompts, callOpts);
     }
     bar?.finish();
-    return await writeResults(dir, prompts, result, { model: modelDir, dtype: o.dtype ?? 'fp32', strategy: o.strategy }, audioCond);
+    return await writeResults(dir, prompts, result, { model: modelDir, dtype: o.dtype ?? 'fp32', decoderLayout: mg.files.decoderLayout, strategy: o.strategy }, audioCond);
   } finally {
     process.off('SIGINT', onSigint);
     await mg.dispose();
@@ -210,6 +212,7 @@ export function addGenerationFlags(cmd: Command): Command {
   return cmd
     .option('--model <dir>', 'ONNX model folder (default: the embedded tiny random model)')
     .option('--dtype <dtype>', 'decoder precision: fp32, q8, … (file suffix)', 'fp32')
+    .option('--decoder-layout <layout>', 'decoder graph when the folder has both: auto (kvbuffer if present) | kvbuffer | merged', 'auto')
     .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)')
     .option('--duration <seconds>', 'length of each sample (AudioCraft default 15)')
     .option('--frames <n>', 'length in frames (50 per second); overrides --duration')

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { OUTPUT_DTYPES, synthesizeModel } from '../convert/modelFolder.js';
+import { DECODER_LAYOUT_CHOICES, OUTPUT_DTYPES, synthesizeModel } from '../convert/modelFolder.js';
 import { PRESET_NAMES } from '../convert/presets.js';
 import { MusicgenError } from '../errors.js';
 import { ProgressBar } from './progressBar.js';
@@ -13,8 +13,9 @@ export function register(program: Command): void {
     .requiredOption('--preset <name>', `architecture: ${PRESET_NAMES.join(' | ')}`)
     .option('--seed <n>', 'weight seed', '0')
     .option('--dtype <dtype>', `decoder precision: ${OUTPUT_DTYPES.join(' | ')}`, 'fp32')
+    .option('--decoder-layout <layout>', `decoder graphs to write: ${DECODER_LAYOUT_CHOICES.join(' | ')} (both = also the transformers.js merged decoder)`, 'kvbuffer')
     .option('--force', 'replace the output folder if it exists', false)
-    .action((outDir: string, opts: { preset: string; seed: string; dtype: string; force: boolean }) => {
+    .action((outDir: string, opts: { preset: string; seed: string; dtype: string; decoderLayout: string; force: boolean }) => {
       const seed = Number(opts.seed);
       if (!Number.isSafeInteger(seed) || seed < 0) {
         throw new MusicgenError(`--seed must be a non-negative integer (got "${opts.seed}")`);
@@ -23,6 +24,7 @@ export function register(program: Command): void {
       const result = synthesizeModel(opts.preset, outDir, {
         seed,
         dtype: opts.dtype,
+        decoderLayout: opts.decoderLayout,
         force: opts.force,
         progress: (done, total, stage) => bar.update(done, total, stage),
       });

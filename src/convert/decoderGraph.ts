@@ -1,3 +1,4 @@
+import { DECODER_GRAPH_NAME, PAST_LENGTH_INPUT, type DecoderLayout } from '../inference/decoderLayout.js';
 import type { MusicgenModelConfig } from '../inference/modelConfig.js';
 import { attr, type OnnxGraph as Graph, OnnxGraph } from './graph.js';
 import { FLOAT32_MIN } from './t5EncoderGraph.js';
@@ -39,6 +40,29 @@ function splitHeads(g: Graph, x: string, d: Dims, keyT = false): string {
   return g.transpose(g.reshape(x, [0, 0, d.heads, d.headDim]), keyT ? [0, 2, 3, 1] : [0, 2, 1, 3]);
 }
 
+/**
+ * Attention over a caller-owned past buffer and the new positions without concatenating them:
+ * scores = [q.K_past + pastMask | q.k_new + causalMask], context = p_past.V_past + p_new.v_new.
+ * Transpose -> MatMul fuses into one FusedMatMul, so the buffer is only read.
+ */
+function attendBuffered(
+  g: Graph,
+  q: string,
+  past: { key: string; value: string },
+  kNew: string,
+  vNew: string,
+  pastMask: string,
+  causalMask: string,
+): string {
+  const sPast = g.add(g.matMul(q, g.transpose(past.key, [0, 1, 3, 2])), pastMask);
+  const sNew = g.add(g.matMul(q, g.transpose(kNew, [0, 1, 3, 2])), causalMask);
+  const probs = g.softmax(g.concat([sPast, sNew], -1));
+  const C = g.shape(past.key, 2, 3);
+  const pPast = g.slice(probs, g.constI64([0]), C, [-1]);
+  const pNew = g.slice(probs, C, g.constI64([Number.MAX_SAFE_INTEGER]), [-1]);
+  return g.add(g.matMul(pPast, past.value), g.matMul(pNew, vNew));
+}
+
 function mergeHeads(g: Graph, x: string, d: Dims): string {
   return g.reshape(g.transpose(x, [0, 2, 1, 3]), [0, 0, d.hidden]);
 }
@@ -59,7 +83,9 @@ export function buildDecoderGraph(
   config: MusicgenModelConfig,
   w: CheckedWeights,
   onLayer?: (done: number, total: number) => void,
+  kvLayout: DecoderLayout = 'merged',
 ): OnnxGraph {
+  const buffered = kvLayout === 'kvbuffer';
   const c = config.decoder;
   const melody = config.melody;
   const textDim = config.textEncoder.dModel;
@@ -67,7 +93,7 @@ export function buildDecoderGraph(
   const V = c.vocabSize;
   const d: Dims = { hidden: c.hiddenSize, heads: c.numHeads, headDim: c.hiddenSize / c.numHeads };
   const scaling = d.headDim ** -0.5;
-  const g = new OnnxGraph('decoder_model_merged');
+  const g = new OnnxGraph(DECODER_GRAPH_NAME[kvLayout]);
 
   const encMask = g.input('encoder_attention_mask', 'int64', ['batch_size', 'encoder_sequence_length']);
   const inputIds = g.input('input_ids', 'int64', ['batch_size_x_codebooks', 'decoder_sequence_length']);
@@ -76,7 +102,7 @@ export function buildDecoderGraph(
   const past: Array<{ key: string; value: string; encKey: string; encValue: string }> = [];
   for (let i = 0; i < c.numLayers; i++) {
     const n = cacheNames(i);
-    const cacheDims = ['batch_size', d.heads, 'past_decoder_sequence_length', d.headDim];
+    const cacheDims = ['batch_size', d.heads, buffered ? 'past_capacity' : 'past_decoder_sequence_length', d.headDim];
     const key = g.input(n.pastKey, 'float32', cacheDims);
     const value = g.input(n.pastValue, 'float32', cacheDims);
     let encKey = '';
@@ -89,6 +115,7 @@ export function buildDecoderGraph(
     past.push({ key, value, encKey, encValue });
   }
   const useCache = g.input('use_cache_branch', 'bool', [1]);
+  const pastLength = buffered ? g.input(PAST_LENGTH_INPUT, 'int64', [1]) : '';
   const useCacheScalar = g.squeeze(useCache, [0]);
 
   // Projected conditioning: enc_to_dec_proj (with bias), then zeroed where the mask is 0 so the
@@ -136,7 +163,7 @@ export function buildDecoderGraph(
   }
 
   // ---- positions: past length .. past length + L - 1 ----
-  const P = g.dim(past[0].key, 2);
+  const P = buffered ? g.squeeze(pastLength, [0]) : g.dim(past[0].key, 2);
   const Lh = g.dim(hidden, 1);
   const one = g.scalarI64(1);
   const posTable = g.weight('embed_positions', 'float32', [c.maxPositionEmbeddings, d.hidden], w.get(`${D}.embed_positions.weights`, [c.maxPositionEmbeddings, d.hidden]));
@@ -144,9 +171,22 @@ export function buildDecoderGraph(
   hidden = g.add(hidden, g.gather(posTable, qPos));
 
   // Causal mask [L, P + L]: keys after the query get float32 min (finite, never NaN).
-  const kPos = g.range(g.scalarI64(0), g.add(P, Lh), one);
-  const future = g.node('Greater', [g.unsqueeze(kPos, [0]), g.unsqueeze(qPos, [1])]);
-  const causalMask = g.mul(g.cast(future, 'float32'), g.scalarF32(FLOAT32_MIN));
+  // kvbuffer: the past slots [0, C) are all before every query, so only the unfilled slots
+  // [P, C) are masked ([1, C]); the new keys get the causal mask among themselves ([L, L]).
+  const minF = g.scalarF32(FLOAT32_MIN);
+  let causalMask = '';
+  let pastMask = '';
+  if (buffered) {
+    const zero = g.scalarI64(0);
+    const slots = g.range(zero, g.dim(past[0].key, 2), one);
+    pastMask = g.unsqueeze(g.mul(g.cast(g.node('GreaterOrEqual', [slots, P]), 'float32'), minF), [0]);
+    const rel = g.range(zero, Lh, one);
+    causalMask = g.mul(g.cast(g.node('Greater', [g.unsqueeze(rel, [0]), g.unsqueeze(rel, [1])]), 'float32'), minF);
+  } else {
+    const kPos = g.range(g.scalarI64(0), g.add(P, Lh), one);
+    const future = g.node('Greater', [g.unsqueeze(kPos, [0]), g.unsqueeze(qPos, [1])]);
+    causalMask = g.mul(g.cast(future, 'float32'), minF);
+  }
 
   // ---- cross-attention keys/values: computed on the first step, carried in the cache after ----
   let crossKV: string[] = [];
@@ -181,14 +221,23 @@ export function buildDecoderGraph(
 
   for (let i = 0; i < c.numLayers; i++) {
     const L = `${D}.layers.${i}`;
-    // self-attention (pre-LN), cache = concat(past, new)
+    // self-attention (pre-LN); merged: cache = concat(past, new), kvbuffer: past and new apart
     let [lw, lb] = ln(`${L}.self_attn_layer_norm`);
     let n = g.layerNorm(hidden, lw, lb, eps);
     const q = splitHeads(g, g.mul(g.matMul(n, proj(`${L}.self_attn.q_proj`)), g.scalarF32(scaling)), d);
-    const k = g.concat([past[i].key, splitHeads(g, g.matMul(n, proj(`${L}.self_attn.k_proj`)), d)], 2);
-    const v = g.concat([past[i].value, splitHeads(g, g.matMul(n, proj(`${L}.self_attn.v_proj`)), d)], 2);
-    presents.push([k, v]);
-    hidden = g.add(hidden, g.matMul(mergeHeads(g, attend(g, q, k, v, causalMask), d), proj(`${L}.self_attn.out_proj`)));
+    const kNew = splitHeads(g, g.matMul(n, proj(`${L}.self_attn.k_proj`)), d);
+    const vNew = splitHeads(g, g.matMul(n, proj(`${L}.self_attn.v_proj`)), d);
+    let ctx: string;
+    if (buffered) {
+      presents.push([kNew, vNew]);
+      ctx = attendBuffered(g, q, past[i], kNew, vNew, pastMask, causalMask);
+    } else {
+      const k = g.concat([past[i].key, kNew], 2);
+      const v = g.concat([past[i].value, vNew], 2);
+      presents.push([k, v]);
+      ctx = attend(g, q, k, v, causalMask);
+    }
+    hidden = g.add(hidden, g.matMul(mergeHeads(g, ctx, d), proj(`${L}.self_attn.out_proj`)));
 
     if (!melody) {
       [lw, lb] = ln(`${L}.encoder_attn_layer_norm`);
@@ -227,15 +276,22 @@ export function buildDecoderGraph(
   const logitsShape = g.concat([g.constI64([-1]), g.shape(perCodebook, 2, 3), g.constI64([V])], 0);
   g.output(g.reshape(perCodebook, logitsShape), 'logits', 'float32', ['batch_size_x_codebooks', 'decoder_sequence_length', V]);
 
+  // kvbuffer: cross-attention K/V leave the graph on the first step only (cached steps return
+  // [B, H, 0, hd]); the caller keeps the first ones, so no step copies them out again.
+  let crossOut = (x: string): string => x;
+  if (buffered && !melody) {
+    const keep = g.mul(g.shape(crossKV[0], 2, 3), g.sub(g.constI64([1]), g.cast(useCache, 'int64')));
+    crossOut = (x) => g.slice(x, g.constI64([0]), keep, [2]);
+  }
   for (let i = 0; i < c.numLayers; i++) {
     const n = cacheNames(i);
-    const cacheDims = ['batch_size', d.heads, 'present_sequence_length', d.headDim];
+    const cacheDims = ['batch_size', d.heads, buffered ? 'decoder_sequence_length' : 'present_sequence_length', d.headDim];
     g.output(presents[i][0], n.presentKey, 'float32', cacheDims);
     g.output(presents[i][1], n.presentValue, 'float32', cacheDims);
     if (!melody) {
-      const encDims = ['batch_size', d.heads, 'encoder_sequence_length_out', d.headDim];
-      g.output(crossKV[2 * i], n.presentEncKey, 'float32', encDims);
-      g.output(crossKV[2 * i + 1], n.presentEncValue, 'float32', encDims);
+      const encDims = ['batch_size', d.heads, buffered ? 'encoder_sequence_length_present' : 'encoder_sequence_length_out', d.headDim];
+      g.output(crossOut(crossKV[2 * i]), n.presentEncKey, 'float32', encDims);
+      g.output(crossOut(crossKV[2 * i + 1]), n.presentEncValue, 'float32', encDims);
     }
   }
   return g;

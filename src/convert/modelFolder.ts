@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { codebooksPerChannel, ModelConfigError, parseModelConfig, type MusicgenModelConfig } from '../inference/modelConfig.js';
+import { DECODER_GRAPH_NAME, type DecoderLayout } from '../inference/decoderLayout.js';
 import { buildDecoderGraph } from './decoderGraph.js';
 import { buildEncodecDecodeGraph, buildEncodecEncodeGraph } from './encodec/index.js';
 import { ConversionError, OutputExistsError, UnsupportedDtypeError } from './errors.js';
@@ -30,6 +31,20 @@ export interface ModelFolderOptions {
   progress?: ConvertProgress;
   /** Keep weights in `*.onnx_data` side files even for small graphs (tests the >2 GB path). */
   forceExternalData?: boolean;
+  /**
+   * Which decoder graphs to write (docs/MODEL_FORMAT.md): `kvbuffer` (default, ours, fastest),
+   * `merged` (transformers.js / optimum layout), or `both` for folders transformers.js also reads.
+   */
+  decoderLayout?: string;
+}
+
+export const DECODER_LAYOUT_CHOICES = ['kvbuffer', 'merged', 'both'] as const;
+
+function checkDecoderLayout(layout: string | undefined): DecoderLayout[] {
+  const l = layout ?? 'kvbuffer';
+  if (l === 'both') return ['kvbuffer', 'merged'];
+  if (l === 'kvbuffer' || l === 'merged') return [l];
+  throw new ConversionError(`unknown decoder layout "${l}"; choose one of ${DECODER_LAYOUT_CHOICES.join(', ')}`);
 }
 
 export interface ModelFolderResult {
@@ -56,7 +71,7 @@ function checkOutput(outDir: string, force: boolean): void {
 }
 
 /** Graph metadata: what a reader needs to check a folder against its config without running it. */
-function graphMetadata(config: MusicgenModelConfig, extra: Record<string, string | number>): Record<string, string> {
+export function graphMetadata(config: MusicgenModelConfig, extra: Record<string, string | number>): Record<string, string> {
   const d = config.decoder;
   const meta: Record<string, string | number> = {
     producer: 'musicgen-ts',
@@ -89,6 +104,7 @@ function writeJson(path: string, value: unknown): void {
  */
 function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderOptions): ModelFolderResult {
   const dtype = checkDtype(opts.dtype);
+  const layouts = checkDecoderLayout(opts.decoderLayout);
   const target = resolve(outDir);
   checkOutput(target, opts.force ?? false);
   const config = parseModelConfig(src.rawConfig, src.sourceDir ? join(src.sourceDir, 'config.json') : 'config.json');
@@ -97,19 +113,22 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
   mkdirSync(parent, { recursive: true });
   const tmp = join(parent, `.${basename(target)}.partial-${process.pid}-${Date.now()}`);
   const suffix = DTYPE_SUFFIX[dtype];
-  const total = 5;
+  const total = 4 + layouts.length;
   const layerProgress = (stage: number, file: string) => (done: number, layers: number): void =>
     opts.progress?.(stage + done / layers, total, `${file} (layer ${done}/${layers})`);
   const stages: Array<{ file: string; build: () => OnnxGraph; meta: Record<string, string | number> }> = [
     { file: 'text_encoder.onnx', build: () => buildT5EncoderGraph(config.textEncoder, weights), meta: { graph: 'text_encoder' } },
-    {
-      file: `decoder_model_merged${suffix}.onnx`,
-      build: () => {
-        const g = buildDecoderGraph(config, weights, layerProgress(1, `decoder_model_merged${suffix}.onnx`));
-        return dtype === 'q8' ? quantizeDecoderGraph(g) : g;
-      },
-      meta: { graph: 'decoder_model_merged', dtype },
-    },
+    ...layouts.map((layout, i) => {
+      const file = `${DECODER_GRAPH_NAME[layout]}${suffix}.onnx`;
+      return {
+        file,
+        build: () => {
+          const g = buildDecoderGraph(config, weights, layerProgress(1 + i, file), layout);
+          return dtype === 'q8' ? quantizeDecoderGraph(g) : g;
+        },
+        meta: { graph: DECODER_GRAPH_NAME[layout], dtype },
+      };
+    }),
     {
       file: 'encodec_decode.onnx',
       build: () => buildEncodecDecodeGraph(config.audioEncoder, weights, codebooksPerChannel(config)),
@@ -190,6 +209,7 @@ export function convertCheckpoint(checkpointDir: string, outDir: string, opts: M
     throw new ModelConfigError(`${configPath}: not valid JSON (${(e as Error).message})`);
   }
   checkDtype(opts.dtype);
+  checkDecoderLayout(opts.decoderLayout);
   checkOutput(resolve(outDir), opts.force ?? false);
   return writeModelFolder({ rawConfig, weights: openCheckpointWeights(dir), sourceDir: dir }, outDir, opts);
 }

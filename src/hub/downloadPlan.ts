@@ -1,4 +1,5 @@
 import { OUTPUT_DTYPES } from '../convert/modelFolder.js';
+import { DECODER_GRAPH_NAME } from '../inference/decoderLayout.js';
 import { MODEL_DTYPE_SUFFIX, type ModelDtype } from '../inference/modelFiles.js';
 import { DtypeNotAvailableError, NoMusicgenFilesError } from './errors.js';
 import type { RepoFileEntry } from './hubClient.js';
@@ -16,12 +17,16 @@ export const METADATA_FILES = [
 export const SAFETENSORS_FILE = 'model.safetensors';
 export const SAFETENSORS_INDEX = 'model.safetensors.index.json';
 
-/** Graph stems of the transformers.js layout; the decoder must exist in the requested dtype. */
-const GRAPHS: ReadonlyArray<{ stem: string; required: boolean; fp32Fallback: boolean }> = [
-  { stem: 'text_encoder', required: true, fp32Fallback: true },
-  { stem: 'decoder_model_merged', required: true, fp32Fallback: false },
-  { stem: 'encodec_decode', required: true, fp32Fallback: true },
-  { stem: 'encodec_encode', required: false, fp32Fallback: true },
+/**
+ * Graph stems of the model folder layout; the decoder must exist in the requested dtype, as our
+ * kvbuffer decoder (taken when present: the faster one, and one decoder is all a folder needs)
+ * or the transformers.js merged one.
+ */
+const GRAPHS: ReadonlyArray<{ stems: string[]; required: boolean; fp32Fallback: boolean }> = [
+  { stems: ['text_encoder'], required: true, fp32Fallback: true },
+  { stems: [DECODER_GRAPH_NAME.kvbuffer, DECODER_GRAPH_NAME.merged], required: true, fp32Fallback: false },
+  { stems: ['encodec_decode'], required: true, fp32Fallback: true },
+  { stems: ['encodec_encode'], required: false, fp32Fallback: true },
 ];
 
 /** What to download for one dtype: a ready ONNX folder, or a checkpoint to convert afterwards. */
@@ -42,14 +47,14 @@ function dtypeOfSuffix(suffix: string): string {
   return hit ? hit[0] : `"${suffix}"`;
 }
 
-/** Dtypes whose merged decoder the repo holds, for "available: …" hints. */
+/** Dtypes whose decoder (either layout) the repo holds, for "available: …" hints. */
 function decoderDtypes(byPath: Map<string, RepoFileEntry>): string[] {
-  const out: string[] = [];
+  const out = new Set<string>();
   for (const path of byPath.keys()) {
-    const m = /^onnx\/decoder_model_merged(.*)\.onnx$/.exec(path);
-    if (m) out.push(dtypeOfSuffix(m[1]));
+    const m = /^onnx\/decoder_model_(?:merged|kvbuffer)(.*)\.onnx$/.exec(path);
+    if (m) out.add(dtypeOfSuffix(m[1]));
   }
-  return out.sort();
+  return [...out].sort();
 }
 
 /** The graph file plus its external-data side files (`x.onnx_data`, `x.onnx_data_1`, …). */
@@ -59,7 +64,7 @@ function withExternalData(graph: string, files: readonly RepoFileEntry[]): RepoF
 
 /**
  * Picks the files a MusicGen model folder needs for `dtype` from a repository listing: the
- * transformers.js ONNX layout when onnx/decoder_model_merged*.onnx exists, else a safetensors
+ * ONNX layout when onnx/decoder_model_{kvbuffer,merged}*.onnx exists, else a safetensors
  * checkpoint (config.json + model.safetensors or its index and shards) to convert.
  */
 export function planDownload(repoLabel: string, files: readonly RepoFileEntry[], dtypeName: string): DownloadPlan {
@@ -76,13 +81,13 @@ export function planDownload(repoLabel: string, files: readonly RepoFileEntry[],
     const suffix = MODEL_DTYPE_SUFFIX[dtype];
     const picked: RepoFileEntry[] = [];
     for (const g of GRAPHS) {
-      const wanted = `onnx/${g.stem}${suffix}.onnx`;
-      const fp32 = `onnx/${g.stem}.onnx`;
-      const path = byPath.has(wanted) ? wanted : g.fp32Fallback && byPath.has(fp32) ? fp32 : null;
+      const wanted = g.stems.map((stem) => `onnx/${stem}${suffix}.onnx`);
+      const fp32 = g.fp32Fallback ? g.stems.map((stem) => `onnx/${stem}.onnx`) : [];
+      const path = [...wanted, ...fp32].find((p) => byPath.has(p)) ?? null;
       if (path) picked.push(...withExternalData(path, files));
       else if (g.required) {
         throw new DtypeNotAvailableError(
-          `${repoLabel} has no ${wanted} (dtype ${dtype}); dtypes with a merged decoder there: ${decoders.join(', ')}; choose one of them (--dtype)`,
+          `${repoLabel} has no ${wanted.join(' or ')} (dtype ${dtype}); dtypes with a decoder there: ${decoders.join(', ')}; choose one of them (--dtype)`,
         );
       }
     }
@@ -102,7 +107,7 @@ export function planDownload(repoLabel: string, files: readonly RepoFileEntry[],
   }
   const bin = byPath.has('pytorch_model.bin') ? ' (PyTorch .bin weights are not supported; look for a safetensors or ONNX version)' : '';
   throw new NoMusicgenFilesError(
-    `${repoLabel} has no MusicGen files${bin}: expected config.json with onnx/decoder_model_merged{suffix}.onnx ` +
+    `${repoLabel} has no MusicGen files${bin}: expected config.json with onnx/decoder_model_merged{suffix}.onnx or our decoder_model_kvbuffer{suffix}.onnx ` +
       `(transformers.js layout, e.g. Xenova/musicgen-small) or with model.safetensors (e.g. facebook/musicgen-small); found: ${listing()}`,
   );
 }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DECODER_GRAPH_NAME, type DecoderLayout } from './decoderLayout.js';
 import { MissingModelFileError } from './errors.js';
 import { ModelConfigError, parseModelConfig, type MusicgenModelConfig } from './modelConfig.js';
 
@@ -16,6 +17,13 @@ export const MODEL_DTYPE_SUFFIX = {
 } as const;
 export type ModelDtype = keyof typeof MODEL_DTYPE_SUFFIX;
 
+/**
+ * Decoder graphs a folder may hold (docs/MODEL_FORMAT.md): ours with a caller-owned KV buffer,
+ * and the transformers.js / optimum merged decoder. `auto` takes kvbuffer when present.
+ */
+export const DECODER_LAYOUTS = ['auto', 'kvbuffer', 'merged'] as const;
+export type DecoderLayoutChoice = (typeof DECODER_LAYOUTS)[number];
+
 export interface GenerationConfigFile {
   guidanceScale?: number;
   doSample?: boolean;
@@ -31,6 +39,8 @@ export interface ModelFiles {
   generationConfig: GenerationConfigFile;
   textEncoder: string;
   decoder: string;
+  /** Which decoder graph `decoder` is. */
+  decoderLayout: DecoderLayout;
   encodecDecode: string;
   /** Ours, optional: continuation needs it. */
   encodecEncode: string | null;
@@ -65,10 +75,13 @@ function available(onnxDir: string, stem: string): string {
  * Finds the files of a model folder for one precision. The decoder must exist in that precision;
  * the text encoder and EnCodec fall back to float32 (they run once per generation).
  */
-export function locateModelFiles(dir: string, dtype: string = 'fp32'): ModelFiles {
+export function locateModelFiles(dir: string, dtype: string = 'fp32', decoderLayout: string = 'auto'): ModelFiles {
   const root = resolve(dir);
   if (!(dtype in MODEL_DTYPE_SUFFIX)) {
     throw new MissingModelFileError(`unknown dtype "${dtype}"; choose one of ${Object.keys(MODEL_DTYPE_SUFFIX).join(', ')}`);
+  }
+  if (!(DECODER_LAYOUTS as readonly string[]).includes(decoderLayout)) {
+    throw new MissingModelFileError(`unknown decoder layout "${decoderLayout}"; choose one of ${DECODER_LAYOUTS.join(', ')}`);
   }
   const d = dtype as ModelDtype;
   if (!existsSync(root)) throw new MissingModelFileError(`model folder ${root} does not exist`);
@@ -96,6 +109,20 @@ export function locateModelFiles(dir: string, dtype: string = 'fp32'): ModelFile
     }
     return f;
   };
+  // Same order as the graphs run: a folder missing everything reports the text encoder first.
+  const textEncoder = need('text_encoder', true);
+  const layout: DecoderLayout =
+    decoderLayout === 'auto' ? (graphFile(onnxDir, DECODER_GRAPH_NAME.kvbuffer, d, false) ? 'kvbuffer' : 'merged') : (decoderLayout as DecoderLayout);
+  const decoder = graphFile(onnxDir, DECODER_GRAPH_NAME[layout], d, false);
+  if (!decoder) {
+    const other = layout === 'kvbuffer' ? 'merged' : 'kvbuffer';
+    const alt = graphFile(onnxDir, DECODER_GRAPH_NAME[other], d, false) ? `; the folder has the ${other} decoder: pass decoderLayout "${other}" or "auto"` : '';
+    const tried = decoderLayout === 'auto' ? `onnx/${DECODER_GRAPH_NAME.kvbuffer}${MODEL_DTYPE_SUFFIX[d]}.onnx or ` : '';
+    throw new MissingModelFileError(
+      `${root}: missing ${tried}onnx/${DECODER_GRAPH_NAME[layout]}${MODEL_DTYPE_SUFFIX[d]}.onnx (dtype ${d}); decoder files present: ` +
+        `${available(onnxDir, 'decoder_model')}${alt}`,
+    );
+  }
   const tokJson = join(root, 'tokenizer.json');
   const tokConfig = join(root, 'tokenizer_config.json');
   return {
@@ -103,8 +130,9 @@ export function locateModelFiles(dir: string, dtype: string = 'fp32'): ModelFile
     dtype: d,
     config,
     generationConfig,
-    textEncoder: need('text_encoder', true),
-    decoder: need('decoder_model_merged', false),
+    textEncoder,
+    decoder,
+    decoderLayout: layout,
     encodecDecode: need('encodec_decode', true),
     encodecEncode: graphFile(onnxDir, 'encodec_encode', d, true),
     tokenizer: existsSync(tokJson) && existsSync(tokConfig) ? { json: tokJson, config: tokConfig } : null,

@@ -29,6 +29,11 @@ export interface LoadOptions {
   dtype?: string;
   /** onnxruntime intra-op threads (default: every core). */
   threads?: number;
+  /**
+   * Which decoder graph to run when the folder has both (docs/MODEL_FORMAT.md): `auto` (default)
+   * takes our kvbuffer decoder when present, else the transformers.js `merged` one.
+   */
+  decoderLayout?: string;
 }
 
 /** Descriptions, or token ids already made by a T5 tokenizer (right-padded, mask 1 = token). */
@@ -113,11 +118,11 @@ export class MusicGen {
   }
 
   static async load(dir: string, opts: LoadOptions = {}): Promise<MusicGen> {
-    const files = locateModelFiles(dir, opts.dtype);
+    const files = locateModelFiles(dir, opts.dtype, opts.decoderLayout);
     const session = (path: string): Promise<ort.InferenceSession> => createSession(path, { threads: opts.threads });
     const [textEncoder, decoder, encodecDecode] = await Promise.all([session(files.textEncoder), session(files.decoder), session(files.encodecDecode)]);
     checkTextEncoderGraph(files.textEncoder, textEncoder);
-    checkDecoderGraph(files.decoder, decoder, files.config);
+    checkDecoderGraph(files.decoder, decoder, files.config, files.decoderLayout);
     checkEncodecDecodeGraph(files.encodecDecode, encodecDecode);
     const encodePath = files.encodecEncode;
     const loadEncoder = encodePath

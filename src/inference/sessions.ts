@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { PAST_LENGTH_INPUT, type DecoderLayout } from './decoderLayout.js';
 import { GraphMismatchError } from './errors.js';
 import type { MusicgenModelConfig } from './modelConfig.js';
 
@@ -30,10 +31,14 @@ function expectNames(file: string, kind: 'input' | 'output', actual: readonly st
 }
 
 /** Inputs and outputs the decoder must have for this config (DESIGN.md §2, docs/MODEL_FORMAT.md). */
-export function checkDecoderGraph(file: string, session: ort.InferenceSession, config: MusicgenModelConfig): void {
+export function checkDecoderGraph(file: string, session: ort.InferenceSession, config: MusicgenModelConfig, layout: DecoderLayout = 'merged'): void {
   const layers = config.decoder.numLayers;
   const melody = config.melody !== null;
   const inputs = ['input_ids', 'encoder_hidden_states', 'encoder_attention_mask', 'use_cache_branch'];
+  if (layout === 'kvbuffer') inputs.push(PAST_LENGTH_INPUT);
+  else if (session.inputNames.includes(PAST_LENGTH_INPUT)) {
+    throw new GraphMismatchError(`${basename(file)}: graph takes "${PAST_LENGTH_INPUT}" (the kvbuffer layout) but is named as decoder_model_merged`);
+  }
   if (melody) inputs.push('input_features');
   const outputs = ['logits'];
   for (let i = 0; i < layers; i++) {

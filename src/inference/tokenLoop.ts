@@ -1,6 +1,6 @@
 import type * as ort from 'onnxruntime-node';
 import { applyGuidance, cfgCoefPerRow } from './cfg.js';
-import { DecoderState, type DecoderConditioning } from './decoderState.js';
+import { createDecoderState, type DecoderState, type DecoderConditioning } from './decoderState.js';
 import { buildDelayPatternMask, FREE_CELL, firstFreeStep, initialDecoderInputIds, revertDelayPattern } from './delayPattern.js';
 import { AbortError } from './errors.js';
 import type { MusicgenModelConfig } from './modelConfig.js';
@@ -92,9 +92,9 @@ export async function runTokenLoop(input: TokenLoopInput): Promise<TokenLoopResu
   const cfg = input.nullConditioning;
   const doubled = cfg !== null && !input.twoStepCfg;
   const states: DecoderState[] = [];
-  if (cfg === null) states.push(new DecoderState(input.decoder, config, input.conditioning));
-  else if (doubled) states.push(new DecoderState(input.decoder, config, stackConditioning(input.conditioning, cfg)));
-  else states.push(new DecoderState(input.decoder, config, input.conditioning), new DecoderState(input.decoder, config, cfg));
+  if (cfg === null) states.push(createDecoderState(input.decoder, config, input.conditioning));
+  else if (doubled) states.push(createDecoderState(input.decoder, config, stackConditioning(input.conditioning, cfg)));
+  else states.push(createDecoderState(input.decoder, config, input.conditioning), createDecoderState(input.decoder, config, cfg));
   const coefPerRow = cfgCoefPerRow(items.map((it) => it.cfgCoef), K);
   // Rows guided with coefficient 1 take the conditional logits as they are, so an item run in a
   // mixed-CFG batch sees exactly what it sees alone without CFG (u + (c - u) * 1 may round).

@@ -13,6 +13,7 @@ import {
 import { convertCheckpoint, synthesizeModel } from '../../src/convert/modelFolder.js';
 import { SafetensorsFile } from '../../src/convert/safetensors.js';
 import { ModelConfigError } from '../../src/inference/modelConfig.js';
+import { readOnnxMetadata } from '../../src/inference/onnxMetadata.js';
 import { fixtureCheckpointDir, fixtureF32, fixtureI64, relL2 } from '../helpers/fixtures.js';
 import { writeSafetensors } from '../helpers/safetensorsWriter.js';
 
@@ -46,12 +47,12 @@ describe('model folders', () => {
     const out = join(work, 'tiny');
     const stages: string[] = [];
     const r = convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), out, { progress: (_d, _t, s) => stages.push(s) });
-    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(['decoder_model_merged.onnx', 'encodec_decode.onnx', 'encodec_encode.onnx', 'text_encoder.onnx']);
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(['decoder_model_kvbuffer.onnx', 'encodec_decode.onnx', 'encodec_encode.onnx', 'text_encoder.onnx']);
     expect(existsSync(join(out, 'config.json'))).toBe(true);
     expect(existsSync(join(out, 'generation_config.json'))).toBe(true);
     // The fixture's vocabulary (100 ids) is not T5's: no tokenizer is copied.
     expect(existsSync(join(out, 'tokenizer.json'))).toBe(false);
-    expect(r.files).toContain('onnx/decoder_model_merged.onnx');
+    expect(r.files).toContain('onnx/decoder_model_kvbuffer.onnx');
     expect(stages.at(-1)).toBe('done');
 
     const enc = await ort.InferenceSession.create(join(out, 'onnx', 'text_encoder.onnx'));
@@ -85,10 +86,26 @@ describe('model folders', () => {
     expect(config.musicgen_ts.random_weights).toBe(true);
     expect(existsSync(join(a, 'tokenizer.json')) && existsSync(join(a, 'tokenizer_config.json'))).toBe(true);
     // Same seed, same bytes.
-    expect(readFileSync(join(a, 'onnx', 'decoder_model_merged.onnx')).equals(readFileSync(join(b, 'onnx', 'decoder_model_merged.onnx')))).toBe(true);
-    const session = await ort.InferenceSession.create(join(a, 'onnx', 'decoder_model_merged.onnx'));
+    expect(readFileSync(join(a, 'onnx', 'decoder_model_kvbuffer.onnx')).equals(readFileSync(join(b, 'onnx', 'decoder_model_kvbuffer.onnx')))).toBe(true);
+    const session = await ort.InferenceSession.create(join(a, 'onnx', 'decoder_model_kvbuffer.onnx'));
     expect(session.inputNames).toContain('past_key_values.1.encoder.value');
+    expect(session.inputNames).toContain('past_sequence_length');
     expect(session.outputNames[0]).toBe('logits');
+    expect(readOnnxMetadata(join(a, 'onnx', 'decoder_model_kvbuffer.onnx')).graph).toBe('decoder_model_kvbuffer');
+  });
+
+  it('writes the transformers.js merged decoder on request, or both layouts, and rejects an unknown layout', async () => {
+    const merged = join(work, 'synth-merged');
+    const both = join(work, 'synth-both');
+    synthesizeModel('tiny', merged, { seed: 7, decoderLayout: 'merged' });
+    synthesizeModel('tiny', both, { seed: 7, decoderLayout: 'both' });
+    const decoders = (dir: string): string[] => readdirSync(join(dir, 'onnx')).filter((f) => f.startsWith('decoder')).sort();
+    expect(decoders(merged)).toEqual(['decoder_model_merged.onnx']);
+    expect(decoders(both)).toEqual(['decoder_model_kvbuffer.onnx', 'decoder_model_merged.onnx']);
+    const session = await ort.InferenceSession.create(join(merged, 'onnx', 'decoder_model_merged.onnx'));
+    expect(session.inputNames).not.toContain('past_sequence_length');
+    expect(() => synthesizeModel('tiny', join(work, 'synth-bad'), { decoderLayout: 'fast' })).toThrow(/unknown decoder layout "fast"; choose one of kvbuffer, merged, both/);
+    expect(existsSync(join(work, 'synth-bad'))).toBe(false);
   });
 
   it('refuses an existing output folder without force and replaces it with force', () => {

@@ -15,16 +15,16 @@ describe('musicgen synth --preset small', () => {
     const program = new Command().exitOverride();
     register(program);
     await program.parseAsync(['node', 'musicgen', 'synth', '--preset', 'small', '--seed', '3', out]);
-    const meta = readOnnxMetadata(join(out, 'onnx', 'decoder_model_merged.onnx'));
+    const meta = readOnnxMetadata(join(out, 'onnx', 'decoder_model_kvbuffer.onnx'));
     expect(meta.decoder_layers).toBe('24');
     expect(meta.decoder_hidden_size).toBe('1024');
     expect(meta.decoder_heads).toBe('16');
     expect(meta.num_codebooks).toBe('4');
-    expect(meta.graph).toBe('decoder_model_merged');
+    expect(meta.graph).toBe('decoder_model_kvbuffer');
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(config.decoder.num_hidden_layers).toBe(24);
     expect(config.musicgen_ts.random_weights).toBe(true);
     // 24 layers x (4 self/cross attention projections x 2 + 2 FFN mats) of fp32: about 1.7 GB.
-    expect(statSync(join(out, 'onnx', 'decoder_model_merged.onnx')).size).toBeGreaterThan(1.5e9);
+    expect(statSync(join(out, 'onnx', 'decoder_model_kvbuffer.onnx')).size).toBeGreaterThan(1.5e9);
   }, 600_000);
 });

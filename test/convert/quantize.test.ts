@@ -71,7 +71,7 @@ describe('int8 decoder weights', () => {
       const synth = join(work, 'synth-q8');
       synthesizeModel('tiny', synth, { dtype: 'q8' });
       const mg = await MusicGen.load(synth, { dtype: 'q8', threads: 1 });
-      expect(mg.files.decoder.endsWith('decoder_model_merged_quantized.onnx')).toBe(true);
+      expect(mg.files.decoder.endsWith('decoder_model_kvbuffer_quantized.onnx')).toBe(true);
       expect((await mg.generate(['test'], { params: { frames: 10, seed: 1 } })).codes[0][0].length).toBe(10);
 
       const conv = join(work, 'tiny-q8');

@@ -19,7 +19,7 @@ type GenModel = Awaited<ReturnType<typeof MusicgenForConditionalGeneration.from_
 let model: GenModel;
 
 beforeAll(async () => {
-  convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), folder);
+  convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), folder, { decoderLayout: 'both' });
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   model = await MusicgenForConditionalGeneration.from_pretrained(folder, { dtype: 'fp32' });

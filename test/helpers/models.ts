@@ -11,20 +11,22 @@ import { fixtureCheckpointDir, type FixtureModel } from './fixtures.js';
  */
 const root = join(process.env.MUSICGEN_TEST_TMP ?? tmpdir(), `musicgen-ts-test-models-${process.pid}`);
 
+/** Fixture folders hold both decoder layouts, so parity tests can run each (docs/MODEL_FORMAT.md). */
 export function convertedFixture(model: FixtureModel): string {
   const dir = join(root, model);
   if (!existsSync(dir)) {
     mkdirSync(root, { recursive: true });
-    convertCheckpoint(fixtureCheckpointDir(model), dir);
+    convertCheckpoint(fixtureCheckpointDir(model), dir, { decoderLayout: 'both' });
   }
   return dir;
 }
 
-export function synthesizedPreset(preset: string, seed = 0): string {
-  const dir = join(root, `${preset}-${seed}`);
+/** A seeded random preset; `merged` gives a transformers.js-style folder (as on the hub). */
+export function synthesizedPreset(preset: string, seed = 0, decoderLayout: 'kvbuffer' | 'merged' | 'both' = 'kvbuffer'): string {
+  const dir = join(root, `${preset}-${seed}${decoderLayout === 'kvbuffer' ? '' : `-${decoderLayout}`}`);
   if (!existsSync(dir)) {
     mkdirSync(root, { recursive: true });
-    synthesizeModel(preset, dir, { seed });
+    synthesizeModel(preset, dir, { seed, decoderLayout });
   }
   return dir;
 }

@@ -66,6 +66,18 @@ describe('planDownload', () => {
     expect(() => planDownload('r', XENOVA_LIKE, 'int3')).toThrow(/unknown dtype "int3".*fp32, fp16, q8/);
   });
 
+  it('a folder with both decoder layouts: only our kvbuffer decoder is downloaded; q8 falls back per layout', () => {
+    const both = [...XENOVA_LIKE, entry('onnx/decoder_model_kvbuffer.onnx'), entry('onnx/decoder_model_kvbuffer.onnx_data')];
+    const fp32 = paths(planDownload('r', both, 'fp32').files);
+    expect(fp32.filter((p) => p.startsWith('onnx/decoder'))).toEqual(['onnx/decoder_model_kvbuffer.onnx', 'onnx/decoder_model_kvbuffer.onnx_data']);
+    // No kvbuffer q8 decoder there: the merged q8 one is taken, never an fp32 decoder.
+    const q8 = paths(planDownload('r', both, 'q8').files);
+    expect(q8.filter((p) => p.startsWith('onnx/decoder'))).toEqual(['onnx/decoder_model_merged_quantized.onnx']);
+    const kvOnly = ['config.json', 'onnx/text_encoder.onnx', 'onnx/decoder_model_kvbuffer.onnx', 'onnx/encodec_decode.onnx'].map(entry);
+    expect(planDownload('r', kvOnly, 'fp32').source).toBe('onnx');
+    expect(() => planDownload('r', kvOnly, 'q8')).toThrow(/decoder_model_kvbuffer_quantized\.onnx or onnx\/decoder_model_merged_quantized\.onnx \(dtype q8\).*: fp32/);
+  });
+
   it('safetensors checkpoint: config, tokenizer files and the weights; converter dtypes only', () => {
     const repo = ['config.json', 'generation_config.json', 'model.safetensors', 'spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'pytorch_model.bin'].map(entry);
     const plan = planDownload('facebook/musicgen-small', repo, 'q8');

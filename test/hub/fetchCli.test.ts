@@ -13,7 +13,7 @@ const work = mkdtempSync(join(tmpdir(), 'mg-hub-cli-'));
 let hub: FakeHub;
 
 beforeAll(async () => {
-  hub = await FakeHub.start({ [REPO]: { files: filesOfFolder(synthesizedPreset('tiny')) } });
+  hub = await FakeHub.start({ [REPO]: { files: filesOfFolder(synthesizedPreset('tiny', 0, 'merged')) } });
   process.env.HF_ENDPOINT = hub.endpoint;
   delete process.env.HF_TOKEN;
 });

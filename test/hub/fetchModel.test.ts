@@ -57,7 +57,8 @@ function listTree(dir: string, prefix = ''): string[] {
 beforeAll(async () => {
   delete process.env.HF_TOKEN;
   delete process.env.HF_ENDPOINT;
-  onnxFiles = filesOfFolder(synthesizedPreset('tiny'));
+  // A transformers.js-style repo (merged decoder), as Xenova/musicgen-small.
+  onnxFiles = filesOfFolder(synthesizedPreset('tiny', 0, 'merged'));
   // Files a MusicGen folder does not need: they must not be downloaded.
   withExtras = new Map(onnxFiles);
   withExtras.set('README.md', Buffer.from('# tiny\n'));
@@ -371,7 +372,7 @@ describe('a safetensors repository (facebook/musicgen-small style)', () => {
     expect(r.source).toBe('safetensors');
     expect(logs.join('\n')).toMatch(/converting the safetensors checkpoint/);
     const files = listTree(r.dir);
-    expect(files).toEqual(expect.arrayContaining(['config.json', 'onnx/decoder_model_merged.onnx', 'onnx/text_encoder.onnx', 'onnx/encodec_decode.onnx']));
+    expect(files).toEqual(expect.arrayContaining(['config.json', 'onnx/decoder_model_kvbuffer.onnx', 'onnx/text_encoder.onnx', 'onnx/encodec_decode.onnx']));
     // The checkpoint itself is not kept, and no staging or temp folder is left.
     expect(files).not.toContain('model.safetensors');
     expect(readdirSync(join(cache, 'hub', 'test-org--musicgen-tiny'))).toEqual(['main']);
@@ -394,7 +395,7 @@ describe('a safetensors repository (facebook/musicgen-small style)', () => {
     const q8 = await fetchModel(SAFETENSORS_REPO, opts({ dtype: 'q8' }));
     expect(q8.fromCache).toBe(false);
     expect(q8.dir).toBe(r.dir);
-    expect(listTree(r.dir)).toEqual(expect.arrayContaining(['onnx/decoder_model_merged.onnx', 'onnx/decoder_model_merged_quantized.onnx']));
+    expect(listTree(r.dir)).toEqual(expect.arrayContaining(['onnx/decoder_model_kvbuffer.onnx', 'onnx/decoder_model_kvbuffer_quantized.onnx']));
     expect(JSON.parse(readFileSync(join(r.dir, '.musicgen-hub.json'), 'utf8')).dtypes).toEqual(['fp32', 'q8']);
     expect((await fetchModel(SAFETENSORS_REPO, opts())).fromCache).toBe(true);
     await MusicGen.load(r.dir, { dtype: 'q8', threads: 1 });

@@ -69,6 +69,21 @@ describe('generation behaviour on a random tiny model', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
+  it('both decoder layouts of one model sample the same codes; the CLI records which one ran', async () => {
+    const dir = synthesizedPreset('tiny', 0, 'both');
+    const kv = await MusicGen.load(dir, { threads: 1 });
+    const merged = await MusicGen.load(dir, { threads: 1, decoderLayout: 'merged' });
+    expect([kv.files.decoderLayout, merged.files.decoderLayout]).toEqual(['kvbuffer', 'merged']);
+    // 150 frames: past the KV buffer's first chunk of 128 positions, so it grows once.
+    const opts = { params: { frames: 150, seed: 3, cfgCoef: 3 } };
+    const a = await kv.generate(['calm piano', 'fast drums'], opts);
+    const b = await merged.generate(['calm piano', 'fast drums'], opts);
+    expect(a.codes).toEqual(b.codes);
+    const out = join(work, 'cli-merged');
+    const [wav] = await runGenerate(['x'], { model: dir, out, strategy: 'peak', frames: '5', quiet: true, threads: '1', decoderLayout: 'merged' });
+    expect(JSON.parse(readFileSync(wav.replace(/\.wav$/, '.json'), 'utf8')).decoderLayout).toBe('merged');
+  });
+
   it('the CLI writes one wav and one JSON sidecar per prompt with params, seed and codes', async () => {
     const out = join(work, 'cli');
     const paths = await runGenerate(['soft strings', 'loud brass'], {
@@ -99,8 +114,11 @@ describe('bad input', () => {
     copyFileSync(join(src, 'config.json'), join(dir, 'config.json'));
     copyFileSync(join(src, 'onnx', 'text_encoder.onnx'), join(dir, 'onnx', 'text_encoder.onnx'));
     await expect(MusicGen.load(dir)).rejects.toThrow(MissingModelFileError);
-    await expect(MusicGen.load(dir)).rejects.toThrow(/missing onnx\/decoder_model_merged\.onnx/);
-    await expect(MusicGen.load(src, { dtype: 'q8' })).rejects.toThrow(/decoder_model_merged_quantized\.onnx \(dtype q8\); files present: decoder_model_merged\.onnx/);
+    await expect(MusicGen.load(dir)).rejects.toThrow(/missing onnx\/decoder_model_kvbuffer\.onnx or onnx\/decoder_model_merged\.onnx/);
+    await expect(MusicGen.load(src, { dtype: 'q8' })).rejects.toThrow(/decoder_model_merged_quantized\.onnx \(dtype q8\); decoder files present: decoder_model_kvbuffer\.onnx/);
+    // Our folders hold the kvbuffer decoder only unless converted with decoderLayout "both".
+    await expect(MusicGen.load(src, { decoderLayout: 'merged' })).rejects.toThrow(/missing onnx\/decoder_model_merged\.onnx .*has the kvbuffer decoder: pass decoderLayout "kvbuffer" or "auto"/);
+    await expect(MusicGen.load(src, { decoderLayout: 'fast' })).rejects.toThrow(/unknown decoder layout "fast"; choose one of auto, kvbuffer, merged/);
     await expect(MusicGen.load(join(work, 'nope'))).rejects.toThrow(/does not exist/);
   });
 
@@ -113,7 +131,7 @@ describe('bad input', () => {
     config.decoder.num_hidden_layers = 3;
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
     await expect(MusicGen.load(dir)).rejects.toThrow(GraphMismatchError);
-    await expect(MusicGen.load(dir)).rejects.toThrow(/decoder_model_merged\.onnx: graph inputs lack "past_key_values\.2\.decoder\.key".*num_hidden_layers = 3/);
+    await expect(MusicGen.load(dir)).rejects.toThrow(/decoder_model_kvbuffer\.onnx: graph inputs lack "past_key_values\.2\.decoder\.key".*num_hidden_layers = 3/);
   });
 
   it('an empty prompt list, bad token ids and out-of-range params are rejected clearly', async () => {

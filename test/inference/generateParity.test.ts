@@ -3,6 +3,10 @@ import { MusicGen } from '../../src/inference/musicgen.js';
 import { fixtureF32, fixtureI64, fixtureTextTokens, flatAudio, flatCodes, relL2, type FixtureModel } from '../helpers/fixtures.js';
 import { convertedFixture } from '../helpers/models.js';
 
+// Every parity case runs on both decoder layouts of the same folder: ours (kvbuffer) and the
+// transformers.js merged decoder that downloaded folders have.
+const LAYOUTS = ['kvbuffer', 'merged'] as const;
+
 /** 20 new tokens from the BOS step = 17 frames (the fixtures' max_new_tokens=20). */
 const FRAMES = 17;
 
@@ -11,12 +15,12 @@ const FRAMES = 17;
 
 const greedy = (cfgCoef: number) => ({ useSampling: false, cfgCoef, frames: FRAMES });
 
-describe.each<FixtureModel>(['musicgen-tiny', 'musicgen-stereo-tiny'])('greedy generation parity (%s)', (model) => {
+describe.each(LAYOUTS.flatMap((layout) => (['musicgen-tiny', 'musicgen-stereo-tiny'] as FixtureModel[]).map((model) => [model, layout] as const)))('greedy generation parity (%s, %s decoder)', (model, layout) => {
   it.each([
     ['gen_cfg3', 3],
     ['gen_cfg1', 1],
   ] as const)('%s: exact codes and audio within 1e-4', async (ref, cfgCoef) => {
-    const mg = await MusicGen.load(convertedFixture(model), { threads: 1 });
+    const mg = await MusicGen.load(convertedFixture(model), { threads: 1, decoderLayout: layout });
     const r = await mg.generate(fixtureTextTokens(model), { params: greedy(cfgCoef) });
     expect(flatCodes(r.codes)).toEqual(fixtureI64(model, `${ref}.codes`).data);
     const refAudio = fixtureF32(model, `${ref}.audio_values`);
@@ -28,17 +32,17 @@ describe.each<FixtureModel>(['musicgen-tiny', 'musicgen-stereo-tiny'])('greedy g
   });
 
   it('unconditional: exact codes and audio within 1e-4', async () => {
-    const mg = await MusicGen.load(convertedFixture(model), { threads: 1 });
+    const mg = await MusicGen.load(convertedFixture(model), { threads: 1, decoderLayout: layout });
     const r = await mg.generateUnconditional(2, { params: greedy(3) });
     expect(flatCodes(r.codes)).toEqual(fixtureI64(model, 'gen_uncond.codes').data);
     expect(relL2(flatAudio(r.audio), fixtureF32(model, 'gen_uncond.audio_values').data)).toBeLessThan(1e-4);
   });
 });
 
-describe('greedy generation parity (musicgen-melody-tiny, text only)', () => {
+describe.each(LAYOUTS)('greedy generation parity (musicgen-melody-tiny, text only, %s decoder)', (layout) => {
   it('gen_text_cfg3: exact codes and audio within 1e-4', async () => {
     const model: FixtureModel = 'musicgen-melody-tiny';
-    const mg = await MusicGen.load(convertedFixture(model), { threads: 1 });
+    const mg = await MusicGen.load(convertedFixture(model), { threads: 1, decoderLayout: layout });
     const r = await mg.generate(fixtureTextTokens(model), { params: greedy(3) });
     expect(flatCodes(r.codes)).toEqual(fixtureI64(model, 'gen_text_cfg3.codes').data);
     expect(relL2(flatAudio(r.audio), fixtureF32(model, 'gen_text_cfg3.audio_values').data)).toBeLessThan(1e-4);

@@ -4,8 +4,10 @@ import { MusicGen } from '../../src/inference/musicgen.js';
 import { fixtureF32, fixtureI64, fixtureTextTokens, flatAudio, flatCodes, relL2, type FixtureModel } from '../helpers/fixtures.js';
 import { convertedFixture } from '../helpers/models.js';
 
+const LAYOUTS = ['kvbuffer', 'merged'] as const;
 
-describe('melody parity (musicgen-melody-tiny)', () => {
+
+describe.each(LAYOUTS)('melody parity (musicgen-melody-tiny, %s decoder)', (layout) => {
   const model: FixtureModel = 'musicgen-melody-tiny';
 
   /** The fixture's two 3 s melodies, [2, 96000] at 32 kHz. */
@@ -26,7 +28,7 @@ describe('melody parity (musicgen-melody-tiny)', () => {
     ['gen_cfg3', 3],
     ['gen_cfg1', 1],
   ] as const)('%s from the reference chroma: exact codes, audio within 1e-4', async (ref, cfgCoef) => {
-    const mg = await MusicGen.load(convertedFixture(model), { threads: 1 });
+    const mg = await MusicGen.load(convertedFixture(model), { threads: 1, decoderLayout: layout });
     const r = await mg.generateWithChromaFeatures(fixtureTextTokens(model), referenceChroma(), { params: { useSampling: false, cfgCoef, frames: 17 } });
     expect(flatCodes(r.codes)).toEqual(fixtureI64(model, `${ref}.codes`).data);
     expect(relL2(flatAudio(r.audio), fixtureF32(model, `${ref}.audio_values`).data)).toBeLessThan(1e-4);
@@ -36,7 +38,7 @@ describe('melody parity (musicgen-melody-tiny)', () => {
     ['gen_cfg3', 3],
     ['gen_cfg1', 1],
   ] as const)('%s from our chroma of the melody audio: exact codes, audio within 1e-4', async (ref, cfgCoef) => {
-    const mg = await MusicGen.load(convertedFixture(model), { threads: 1 });
+    const mg = await MusicGen.load(convertedFixture(model), { threads: 1, decoderLayout: layout });
     const r = await mg.generateWithChroma(fixtureTextTokens(model), melodies(), 32000, { params: { useSampling: false, cfgCoef, frames: 17 } });
     expect(flatCodes(r.codes)).toEqual(fixtureI64(model, `${ref}.codes`).data);
     expect(relL2(flatAudio(r.audio), fixtureF32(model, `${ref}.audio_values`).data)).toBeLessThan(1e-4);
@@ -49,10 +51,10 @@ describe('melody parity (musicgen-melody-tiny)', () => {
   });
 });
 
-describe('continuation parity (musicgen-tiny, cont_cfg3)', () => {
+describe.each(LAYOUTS)('continuation parity (musicgen-tiny, cont_cfg3, %s decoder)', (layout) => {
   it('0.5 s prompt, both text rows, CFG 3, greedy, 42 frames: exact codes (prompt first), audio within 1e-4', async () => {
     const model: FixtureModel = 'musicgen-tiny';
-    const mg = await MusicGen.load(convertedFixture(model), { threads: 1 });
+    const mg = await MusicGen.load(convertedFixture(model), { threads: 1, decoderLayout: layout });
     const prompt = fixtureF32(model, 'cont.prompt_audio').data;
     const r = await mg.generateContinuation([[prompt], [prompt]], 32000, fixtureTextTokens(model), { params: { useSampling: false, cfgCoef: 3, frames: 42 } });
     const ref = fixtureI64(model, 'cont_cfg3.codes').data;

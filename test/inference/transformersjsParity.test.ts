@@ -21,7 +21,7 @@ const K = 4;
 beforeAll(() => {
   const config = presetConfig('tiny', 11) as { decoder: Record<string, number> };
   Object.assign(config.decoder, { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, ffn_dim: 512 });
-  synthesizeFromConfig(config, folder, { seed: 11 });
+  synthesizeFromConfig(config, folder, { seed: 11, decoderLayout: 'both' });
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
 });
@@ -31,6 +31,8 @@ describe('greedy generation against transformers.js', () => {
   it('gives identical codes and audio with guidance 3', async () => {
     const prompts = ['90s rock song with loud guitars and heavy drums', 'ambient pads'];
     const ours = await MusicGen.load(folder, { threads: 1 });
+    // Ours runs the kvbuffer decoder, transformers.js the merged one written beside it.
+    expect(ours.files.decoderLayout).toBe('kvbuffer');
     const tokens = TextTokenizer.load(join(folder, 'tokenizer.json'), join(folder, 'tokenizer_config.json')).encodeBatch(prompts);
     const r = await ours.generate(prompts, { params: { useSampling: false, cfgCoef: 3, frames: NEW_TOKENS - (K - 1) } });
 

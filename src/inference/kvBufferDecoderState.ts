@@ -1,0 +1,81 @@
+import * as ort from 'onnxruntime-node';
+import { conditioningFeeds, inputIdsTensor, lastPositionLogits } from './decoderFeeds.js';
+import { PAST_LENGTH_INPUT } from './decoderLayout.js';
+import type { DecoderConditioning, DecoderState } from './decoderState.js';
+import { KvBuffer, KV_BUFFER_CHUNK } from './kvBuffer.js';
+import type { MusicgenModelConfig } from './modelConfig.js';
+
+/**
+ * Steps our `decoder_model_kvbuffer` graph: the self-attention cache lives in KvBuffers fed in
+ * place with their filled length; each step returns only the new positions' K/V, appended here.
+ * Cross-attention K/V come out of the first step only and are fed back unchanged.
+ */
+export class KvBufferDecoderState implements DecoderState {
+  private readonly fixedFeeds: Record<string, ort.Tensor>;
+  private readonly keys: KvBuffer[] = [];
+  private readonly values: KvBuffer[] = [];
+  private cross: Record<string, ort.Tensor> | null = null;
+  private readonly emptyCross: ort.Tensor;
+  private readonly K: number;
+  private readonly V: number;
+  private readonly layers: number;
+  private readonly melody: boolean;
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    config: MusicgenModelConfig,
+    readonly conditioning: DecoderConditioning,
+    chunk = KV_BUFFER_CHUNK,
+  ) {
+    const c = config.decoder;
+    this.K = c.numCodebooks;
+    this.V = c.vocabSize;
+    this.layers = c.numLayers;
+    this.melody = config.melody !== null;
+    this.fixedFeeds = conditioningFeeds(config, conditioning);
+    const hd = c.hiddenSize / c.numHeads;
+    for (let i = 0; i < c.numLayers; i++) {
+      this.keys.push(new KvBuffer(conditioning.rows, c.numHeads, hd, chunk));
+      this.values.push(new KvBuffer(conditioning.rows, c.numHeads, hd, chunk));
+    }
+    this.emptyCross = new ort.Tensor('float32', new Float32Array(0), [conditioning.rows, c.numHeads, 0, hd]);
+  }
+
+  get pastLength(): number {
+    return this.keys[0].length;
+  }
+
+  async step(ids: ArrayLike<number>, seqLen: number): Promise<Float32Array> {
+    const rowsK = this.conditioning.rows * this.K;
+    const first = this.cross === null && this.pastLength === 0;
+    const feeds: Record<string, ort.Tensor> = {
+      ...this.fixedFeeds,
+      input_ids: inputIdsTensor(ids, rowsK, seqLen),
+      use_cache_branch: new ort.Tensor('bool', Uint8Array.from([first ? 0 : 1]), [1]),
+      [PAST_LENGTH_INPUT]: new ort.Tensor('int64', BigInt64Array.of(BigInt(this.pastLength)), [1]),
+    };
+    for (let i = 0; i < this.layers; i++) {
+      feeds[`past_key_values.${i}.decoder.key`] = this.keys[i].tensor();
+      feeds[`past_key_values.${i}.decoder.value`] = this.values[i].tensor();
+      if (!this.melody) {
+        for (const kv of ['key', 'value']) {
+          const enc = `past_key_values.${i}.encoder.${kv}`;
+          feeds[enc] = this.cross ? this.cross[enc] : this.emptyCross;
+        }
+      }
+    }
+    const out = await this.session.run(feeds);
+    const cross: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < this.layers; i++) {
+      const k = out[`present.${i}.decoder.key`] as ort.Tensor;
+      const v = out[`present.${i}.decoder.value`] as ort.Tensor;
+      this.keys[i].append(k.data as Float32Array, k.dims[2]);
+      this.values[i].append(v.data as Float32Array, v.dims[2]);
+      if (first && !this.melody) {
+        for (const kv of ['key', 'value']) cross[`past_key_values.${i}.encoder.${kv}`] = out[`present.${i}.encoder.${kv}`] as ort.Tensor;
+      }
+    }
+    if (first && !this.melody) this.cross = cross;
+    return lastPositionLogits(out.logits as ort.Tensor, rowsK, this.V);
+  }
+}
