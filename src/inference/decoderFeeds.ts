@@ -2,6 +2,23 @@ import * as ort from 'onnxruntime-node';
 import type { DecoderConditioning } from './decoderState.js';
 import type { MusicgenModelConfig } from './modelConfig.js';
 
+/** What a decoder state needs to know of the model to build feeds and read outputs. */
+export interface DecoderDims {
+  /** Codebooks per row. */
+  K: number;
+  vocab: number;
+  layers: number;
+  heads: number;
+  headDim: number;
+  /** Melody decoders have no cross-attention cache. */
+  melody: boolean;
+}
+
+export function decoderDims(config: MusicgenModelConfig): DecoderDims {
+  const c = config.decoder;
+  return { K: c.numCodebooks, vocab: c.vocabSize, layers: c.numLayers, heads: c.numHeads, headDim: c.hiddenSize / c.numHeads, melody: config.melody !== null };
+}
+
 /** The feeds that stay the same for every step: conditioning text states, mask, chroma. */
 export function conditioningFeeds(config: MusicgenModelConfig, conditioning: DecoderConditioning): Record<string, ort.Tensor> {
   const R = conditioning.rows;

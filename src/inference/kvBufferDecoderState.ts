@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { conditioningFeeds, inputIdsTensor, lastPositionLogits } from './decoderFeeds.js';
+import { conditioningFeeds, decoderDims, inputIdsTensor, lastPositionLogits, type DecoderDims } from './decoderFeeds.js';
 import { PAST_LENGTH_INPUT } from './decoderLayout.js';
 import type { DecoderConditioning, DecoderState } from './decoderState.js';
 import { KvBuffer, KV_BUFFER_CHUNK } from './kvBuffer.js';
@@ -16,10 +16,7 @@ export class KvBufferDecoderState implements DecoderState {
   private readonly values: KvBuffer[] = [];
   private cross: Record<string, ort.Tensor> | null = null;
   private readonly emptyCross: ort.Tensor;
-  private readonly K: number;
-  private readonly V: number;
-  private readonly layers: number;
-  private readonly melody: boolean;
+  private readonly dims: DecoderDims;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -27,18 +24,13 @@ export class KvBufferDecoderState implements DecoderState {
     readonly conditioning: DecoderConditioning,
     chunk = KV_BUFFER_CHUNK,
   ) {
-    const c = config.decoder;
-    this.K = c.numCodebooks;
-    this.V = c.vocabSize;
-    this.layers = c.numLayers;
-    this.melody = config.melody !== null;
+    const d = (this.dims = decoderDims(config));
     this.fixedFeeds = conditioningFeeds(config, conditioning);
-    const hd = c.hiddenSize / c.numHeads;
-    for (let i = 0; i < c.numLayers; i++) {
-      this.keys.push(new KvBuffer(conditioning.rows, c.numHeads, hd, chunk));
-      this.values.push(new KvBuffer(conditioning.rows, c.numHeads, hd, chunk));
+    for (let i = 0; i < d.layers; i++) {
+      this.keys.push(new KvBuffer(conditioning.rows, d.heads, d.headDim, chunk));
+      this.values.push(new KvBuffer(conditioning.rows, d.heads, d.headDim, chunk));
     }
-    this.emptyCross = new ort.Tensor('float32', new Float32Array(0), [conditioning.rows, c.numHeads, 0, hd]);
+    this.emptyCross = new ort.Tensor('float32', new Float32Array(0), [conditioning.rows, d.heads, 0, d.headDim]);
   }
 
   get pastLength(): number {
@@ -46,18 +38,19 @@ export class KvBufferDecoderState implements DecoderState {
   }
 
   async step(ids: ArrayLike<number>, seqLen: number): Promise<Float32Array> {
-    const rowsK = this.conditioning.rows * this.K;
-    const first = this.cross === null && this.pastLength === 0;
+    const { K, vocab, layers, melody } = this.dims;
+    const rowsK = this.conditioning.rows * K;
+    const first = this.pastLength === 0;
     const feeds: Record<string, ort.Tensor> = {
       ...this.fixedFeeds,
       input_ids: inputIdsTensor(ids, rowsK, seqLen),
       use_cache_branch: new ort.Tensor('bool', Uint8Array.from([first ? 0 : 1]), [1]),
       [PAST_LENGTH_INPUT]: new ort.Tensor('int64', BigInt64Array.of(BigInt(this.pastLength)), [1]),
     };
-    for (let i = 0; i < this.layers; i++) {
+    for (let i = 0; i < layers; i++) {
       feeds[`past_key_values.${i}.decoder.key`] = this.keys[i].tensor();
       feeds[`past_key_values.${i}.decoder.value`] = this.values[i].tensor();
-      if (!this.melody) {
+      if (!melody) {
         for (const kv of ['key', 'value']) {
           const enc = `past_key_values.${i}.encoder.${kv}`;
           feeds[enc] = this.cross ? this.cross[enc] : this.emptyCross;
@@ -66,16 +59,16 @@ export class KvBufferDecoderState implements DecoderState {
     }
     const out = await this.session.run(feeds);
     const cross: Record<string, ort.Tensor> = {};
-    for (let i = 0; i < this.layers; i++) {
+    for (let i = 0; i < layers; i++) {
       const k = out[`present.${i}.decoder.key`] as ort.Tensor;
       const v = out[`present.${i}.decoder.value`] as ort.Tensor;
       this.keys[i].append(k.data as Float32Array, k.dims[2]);
       this.values[i].append(v.data as Float32Array, v.dims[2]);
-      if (first && !this.melody) {
+      if (first && !melody) {
         for (const kv of ['key', 'value']) cross[`past_key_values.${i}.encoder.${kv}`] = out[`present.${i}.encoder.${kv}`] as ort.Tensor;
       }
     }
-    if (first && !this.melody) this.cross = cross;
-    return lastPositionLogits(out.logits as ort.Tensor, rowsK, this.V);
+    if (first && !melody) this.cross = cross;
+    return lastPositionLogits(out.logits as ort.Tensor, rowsK, vocab);
   }
 }

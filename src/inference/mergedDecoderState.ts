@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { conditioningFeeds, inputIdsTensor, lastPositionLogits } from './decoderFeeds.js';
+import { conditioningFeeds, decoderDims, inputIdsTensor, lastPositionLogits, type DecoderDims } from './decoderFeeds.js';
 import type { DecoderConditioning, DecoderState } from './decoderState.js';
 import type { MusicgenModelConfig } from './modelConfig.js';
 
@@ -11,23 +11,16 @@ export class MergedDecoderState implements DecoderState {
   private past: Record<string, ort.Tensor> | null = null;
   private readonly fixedFeeds: Record<string, ort.Tensor>;
   private readonly emptyCache: ort.Tensor;
-  private readonly K: number;
-  private readonly V: number;
-  private readonly layers: number;
-  private readonly melody: boolean;
+  private readonly dims: DecoderDims;
 
   constructor(
     private readonly session: ort.InferenceSession,
     config: MusicgenModelConfig,
     readonly conditioning: DecoderConditioning,
   ) {
-    const c = config.decoder;
-    this.K = c.numCodebooks;
-    this.V = c.vocabSize;
-    this.layers = c.numLayers;
-    this.melody = config.melody !== null;
+    this.dims = decoderDims(config);
     this.fixedFeeds = conditioningFeeds(config, conditioning);
-    this.emptyCache = new ort.Tensor('float32', new Float32Array(0), [conditioning.rows, c.numHeads, 0, c.hiddenSize / c.numHeads]);
+    this.emptyCache = new ort.Tensor('float32', new Float32Array(0), [conditioning.rows, this.dims.heads, 0, this.dims.headDim]);
   }
 
   get pastLength(): number {
@@ -35,17 +28,18 @@ export class MergedDecoderState implements DecoderState {
   }
 
   async step(ids: ArrayLike<number>, seqLen: number): Promise<Float32Array> {
-    const rowsK = this.conditioning.rows * this.K;
+    const { K, vocab, layers, melody } = this.dims;
+    const rowsK = this.conditioning.rows * K;
     const feeds: Record<string, ort.Tensor> = {
       ...this.fixedFeeds,
       input_ids: inputIdsTensor(ids, rowsK, seqLen),
       use_cache_branch: new ort.Tensor('bool', Uint8Array.from([this.past ? 1 : 0]), [1]),
     };
-    for (let i = 0; i < this.layers; i++) {
+    for (let i = 0; i < layers; i++) {
       for (const kv of ['key', 'value']) {
         const dec = `past_key_values.${i}.decoder.${kv}`;
         feeds[dec] = this.past ? this.past[dec] : this.emptyCache;
-        if (!this.melody) {
+        if (!melody) {
           const enc = `past_key_values.${i}.encoder.${kv}`;
           feeds[enc] = this.past ? this.past[enc] : this.emptyCache;
         }
@@ -53,10 +47,10 @@ export class MergedDecoderState implements DecoderState {
     }
     const out = await this.session.run(feeds);
     const next: Record<string, ort.Tensor> = {};
-    for (let i = 0; i < this.layers; i++) {
+    for (let i = 0; i < layers; i++) {
       for (const kv of ['key', 'value']) {
         next[`past_key_values.${i}.decoder.${kv}`] = out[`present.${i}.decoder.${kv}`] as ort.Tensor;
-        if (!this.melody) {
+        if (!melody) {
           // Cross-attention K/V come from the first call; later present.*.encoder.* may be dummies.
           const enc = `past_key_values.${i}.encoder.${kv}`;
           next[enc] = this.past ? this.past[enc] : (out[`present.${i}.encoder.${kv}`] as ort.Tensor);
@@ -64,6 +58,6 @@ export class MergedDecoderState implements DecoderState {
       }
     }
     this.past = next;
-    return lastPositionLogits(out.logits as ort.Tensor, rowsK, this.V);
+    return lastPositionLogits(out.logits as ort.Tensor, rowsK, vocab);
   }
 }
