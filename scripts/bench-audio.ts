@@ -123,8 +123,8 @@ process.stdout.write(`\n${section}`);
 if (process.argv.includes('--write')) {
   const path = new URL('../BENCHMARKS.md', import.meta.url);
   const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\n';
-  // Replace our section (up to the next "## " heading) or append it; other sections stay intact.
-  const re = /## Audio toolkit\n[\s\S]*?(?=\n## |$)/;
+  // Up to the next section or the next marker of another benchmark's section (never eat it).
+  const re = /## Audio toolkit\n[\s\S]*?(?=\n## |\n<!-- |$)/;
   const next = re.test(current) ? current.replace(re, section.trimEnd() + '\n') : `${current.trimEnd()}\n\n${section}`;
   writeFileSync(path, next);
   process.stdout.write('updated BENCHMARKS.md\n');

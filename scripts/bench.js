@@ -59,24 +59,26 @@ function tryChild(script, childArgs) {
   }
 }
 
-// ---- 0. audio toolkit and sweep benchmarks (their own scripts, their own BENCHMARKS.md sections) ----
+// ---- 0. models (built once, cached) ----
+log(`models in ${cacheDir()}`);
+child('build-models.js', [PRESET, 'fp32,q8'], { json: false });
+const dirs = { fp32: modelDir(PRESET, 'fp32'), q8: modelDir(PRESET, 'q8') };
+
+// ---- 1. audio toolkit and sweep benchmarks (their own scripts, their own BENCHMARKS.md sections) ----
 // --decoder-only skips them. They run through tsx because they import the TypeScript sources.
+// The sweeps (issue 5) run on the same musicgen-small-sized folders as the decoder benchmark.
 if (!args.includes('--decoder-only')) {
   const tsx = join(here, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  for (const [script, extra] of [
-    ['bench-audio.ts', []],
-    ['bench/sweep.ts', quick ? ['--duration', '0.5'] : []],
-  ]) {
-    log(`${script}`);
+  const sweep = (dtype) => [
+    'bench/sweep.ts',
+    ['--model', dirs[dtype], '--dtype', dtype, '--duration', '0.5', '--threads', '2', '--rounds', quick ? '1' : '3', '--section', `sweep-${dtype}`],
+  ];
+  for (const [script, extra] of [['bench-audio.ts', []], sweep('fp32'), ...(quick ? [] : [sweep('q8')])]) {
+    log(`${script} ${extra.join(' ')}`);
     const r = spawnSync(process.execPath, [tsx, join(here, script), ...extra, ...(write ? ['--write'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) log(`FAILED: ${script} exited with ${r.status}`);
   }
 }
-
-// ---- 1. models (built once, cached) ----
-log(`models in ${cacheDir()}`);
-child('build-models.js', [PRESET, 'fp32,q8'], { json: false });
-const dirs = { fp32: modelDir(PRESET, 'fp32'), q8: modelDir(PRESET, 'q8') };
 const config = JSON.parse(readFileSync(join(dirs.fp32, 'config.json'), 'utf8')).decoder;
 
 // ---- 2. memory bandwidth ----

@@ -11,6 +11,9 @@
 //     split / split-q8 / split-nbits8: newkv + attention over past and new K/V separately (no Concat of the cache
 //                      in the graph): scores = [q.K_past | q.k_new], out = p_past.V_past + p_new.v_new.
 //                      A pre-allocated cache with capacity C (masked beyond P) would run at C's cost.
+//     kvbuffer-nbits8 / kvbuffer-nbits8-b128: the converter's kvbuffer decoder (src/convert, the layout the
+//                      split study led to) with MatMulNBits bits=8 accuracy_level=4 weights instead of
+//                      DynamicQuantizeMatMul (block 32 / 128); time with steps.js --layout kvbuffer --file.
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDecoderGraph } from '../../dist/convert/decoderGraph.js';
@@ -30,6 +33,8 @@ export const VARIANTS = {
   split: { newKv: true, split: true, formulation: 'fp32' },
   'split-q8': { newKv: true, split: true, formulation: 'dqmm' },
   'split-nbits8': { newKv: true, split: true, formulation: 'nbits8-b32-acc4' },
+  'kvbuffer-nbits8': { layout: 'kvbuffer', formulation: 'nbits8-b32-acc4' },
+  'kvbuffer-nbits8-b128': { layout: 'kvbuffer', formulation: 'nbits8-b128-acc4' },
 };
 
 export function variantFile(name) {
@@ -124,7 +129,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       continue;
     }
     const t0 = performance.now();
-    const g = buildDecoderGraph(config, new CheckedWeights(new RandomWeights(BENCH_SEED)));
+    const g = buildDecoderGraph(config, new CheckedWeights(new RandomWeights(BENCH_SEED)), undefined, v.layout ?? 'merged');
     const outs = v.newKv ? newKvOutputs(g) : 0;
     const split = v.split ? splitAttention(g) : 0;
     if (v.split && split !== 2 * config.decoder.numLayers) throw new Error(`split attention rewrote ${split} nodes, expected ${2 * config.decoder.numLayers}`);

@@ -2,11 +2,14 @@
 // one at a time, on the same loaded model in the same process. The goal (issue 5): the sweep
 // costs under 3x one setting.
 //
-//   npx tsx scripts/bench/sweep.ts [--model DIR] [--dtype q8] [--duration 1] [--threads 2] [--write]
+//   npx tsx scripts/bench/sweep.ts [--model DIR] [--dtype q8] [--duration 1] [--threads 2] [--rounds 2]
+//     [--section NAME] [--write]
 //
 // --model defaults to the embedded tiny model; pass a musicgen-small-sized folder (e.g. the one
 // scripts/bench/build-models.js builds) for realistic figures. --write replaces the
-// <!-- bench:sweep --> section of BENCHMARKS.md (re-read right before writing: others edit it).
+// <!-- bench:sweep --> section of BENCHMARKS.md (re-read right before writing: others edit it);
+// --section NAME writes <!-- bench:NAME --> as a subsection instead (npm run bench writes
+// sweep-fp32 and sweep-q8 on the musicgen-small-sized folders).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +29,8 @@ const dtype = flag('dtype', 'fp32')!;
 const duration = Number(flag('duration', '1'));
 const threads = Number(flag('threads', String(Math.min(2, cpus().length))));
 const write = process.argv.includes('--write');
+const sectionName = flag('section', 'sweep')!;
+const subsection = sectionName !== 'sweep';
 
 // 16 settings: 2 top-k x 2 temperatures x 2 CFG coefficients x 2 seeds, one prompt.
 const spec: SweepSpec = {
@@ -102,8 +107,8 @@ const ratio = sweep.ms / oneSetting;
 const d = mg.config.decoder;
 
 const lines = [
-  '<!-- bench:sweep -->',
-  '## Sweeps: 16 settings in one batch vs one at a time',
+  `<!-- bench:${sectionName} -->`,
+  subsection ? `### Sweep on the ${dtype} model: 16 settings in one batch vs one at a time` : '## Sweeps: 16 settings in one batch vs one at a time',
   '',
   `Measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ` +
     `onnxruntime threads ${threads}, load average ${loadavg()[0].toFixed(1)} at the end. Model: ${modelDir.replace(process.env.HOME ?? '~', '~')} ` +
@@ -135,7 +140,7 @@ const lines = [
       ]),
   '',
   `Command: \`npx tsx scripts/bench/sweep.ts ${process.argv.slice(2).filter((a) => a !== '--write').join(' ')}\``.replace(/ `$/, '`'),
-  '<!-- /bench:sweep -->',
+  `<!-- /bench:${sectionName} -->`,
 ];
 const section = lines.join('\n');
 process.stdout.write(`${section}\n`);
@@ -144,12 +149,12 @@ if (write) {
   const path = join(import.meta.dirname, '..', '..', 'BENCHMARKS.md');
   // Re-read right before writing: other benchmarks edit the same file.
   const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const start = current.indexOf('<!-- bench:sweep -->');
-  const end = current.indexOf('<!-- /bench:sweep -->');
+  const open = `<!-- bench:${sectionName} -->`;
+  const close = `<!-- /bench:${sectionName} -->`;
+  const start = current.indexOf(open);
+  const end = current.indexOf(close);
   const next =
-    start >= 0 && end > start
-      ? `${current.slice(0, start)}${section}${current.slice(end + '<!-- /bench:sweep -->'.length)}`
-      : `${current.trimEnd()}\n\n${section}\n`;
+    start >= 0 && end > start ? `${current.slice(0, start)}${section}${current.slice(end + close.length)}` : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(path, next);
-  process.stdout.write(`wrote the sweep section of ${path}\n`);
+  process.stdout.write(`wrote the ${sectionName} section of ${path}\n`);
 }
