@@ -1,3 +1,4 @@
+import { mulberry32 } from '../mulberry32.js';
 import type { Tensor, WeightSource } from './weights.js';
 
 /** 32-bit FNV-1a of a string, to derive one independent stream per tensor name. */
@@ -8,18 +9,6 @@ function fnv1a(s: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
-}
-
-/** mulberry32: small, fast, good enough for weight initialisation. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function fillNormal(out: Float32Array, rand: () => number, mean: number, std: number): void {

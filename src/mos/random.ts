@@ -1,19 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { mulberry32 } from '../mulberry32.js';
 
 /**
  * Seeded pseudo-random numbers for reproducible shuffles (mulberry32). Not for secrets: tokens
  * use `randomToken`, which reads the operating system's CSPRNG.
  */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 /** Mixes several integers into one 32-bit seed (so rater 3 of test seed 7 has its own stream). */
 export function mixSeed(...parts: number[]): number {
