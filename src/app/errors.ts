@@ -1,12 +1,10 @@
-import { MusicgenError } from '../errors.js';
+import { HttpError } from '../web/httpError.js';
 
 /**
  * Errors of the generation web app. Each carries the HTTP status the server answers with, so
  * routes throw and the error handler maps them without leaking internals to the page.
  */
-export class AppError extends MusicgenError {
-  readonly statusCode: number = 500;
-}
+export class AppError extends HttpError {}
 
 /** A form field is wrong; `field` names the input the page shows the message next to. */
 export class AppInputError extends AppError {

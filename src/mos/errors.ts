@@ -1,12 +1,10 @@
-import { MusicgenError } from '../errors.js';
+import { HttpError } from '../web/httpError.js';
 
 /**
  * Errors of the listening-test server. Each carries the HTTP status the server answers with, so
  * routes can throw and the error handler maps them without leaking internals to the client.
  */
-export class MosError extends MusicgenError {
-  readonly statusCode: number = 500;
-}
+export class MosError extends HttpError {}
 
 /** A request is well formed but asks for something that does not exist (or is not the caller's). */
 export class MosNotFoundError extends MosError {
