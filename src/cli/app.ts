@@ -1,16 +1,11 @@
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { startApp } from '../app/serve.js';
+import { closeOnSignal } from '../web/closeOnSignal.js';
 import { ensureDefaultModel } from './defaultModel.js';
+import { hostOption, portOption } from './listenOptions.js';
+import { intArg } from './numberArgs.js';
 
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
-
-function intArg(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
-}
 
 /** `musicgen app`: AudioCraft's MusicGen demo as a local web page. */
 export function register(program: Command): void {
@@ -18,8 +13,8 @@ export function register(program: Command): void {
     .command('app')
     .description('local web page for generation (AudioCraft\'s MusicGen demo); loopback only by default')
     .option('--models <dir>', 'folder whose sub-folders (with config.json) are offered besides the embedded default')
-    .option('--port <port>', 'TCP port (0 = any free port)', intArg('--port', 0, 65535), 7860)
-    .option('--host <host>', 'interface to listen on; 0.0.0.0 exposes it to the network', '127.0.0.1')
+    .addOption(portOption(7860))
+    .addOption(hostOption())
     .option('--dtype <dtype>', 'decoder precision (fp32, q8, ...)', 'fp32')
     .option('--threads <n>', 'onnxruntime threads per model (default: every core)', intArg('--threads', 1, 256))
     .option('--queue <n>', 'generations that may wait per model', intArg('--queue', 0, 100), 4)
@@ -40,15 +35,7 @@ export function register(program: Command): void {
           maxUploadBytes: o.maxUploadMb * 1024 * 1024,
           log: print,
         });
-        await new Promise<void>((resolve) => {
-          const stop = (): void => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-            void running.close().then(resolve);
-          };
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
-        });
+        await closeOnSignal(running);
       },
     );
 }

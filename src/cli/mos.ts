@@ -7,24 +7,11 @@ import { SCALES, type Scale } from '../mos/scales.js';
 import { startMosServer } from '../mos/serve.js';
 import { buildReport } from '../mos/stats.js';
 import { MosStore } from '../mos/store.js';
+import { closeOnSignal } from '../web/closeOnSignal.js';
+import { hostOption, portOption } from './listenOptions.js';
+import { intArg, numberArg } from './numberArgs.js';
 
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
-
-function intArg(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function numberArg(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
-    return n;
-  };
-}
 
 function folderArg(v: string, prev: { system: string; dir: string }[] = []): { system: string; dir: string }[] {
   const eq = v.indexOf('=');
@@ -49,22 +36,14 @@ export function register(program: Command): void {
     .command('serve')
     .description('serve the listening test (loopback by default)')
     .requiredOption('--db <file>', 'SQLite database')
-    .option('--port <port>', 'TCP port (0 = any free port)', intArg('--port', 0, 65535), 8895)
-    .option('--host <host>', 'interface to listen on; 0.0.0.0 exposes it to the network', '127.0.0.1')
+    .addOption(portOption(8895))
+    .addOption(hostOption())
     .option('--public-url <url>', 'base URL used in invitation links (default http://host:port)')
     .option('--min-listen-ratio <r>', 'share of a clip that must pass between play start and end', numberArg('--min-listen-ratio', 0, 1), 0.9)
     .option('--secure-cookies', 'mark cookies Secure (when served over https behind a proxy)', false)
     .action(async (o: { db: string; port: number; host: string; publicUrl?: string; minListenRatio: number; secureCookies: boolean }) => {
       const server = await startMosServer({ ...o, log: print });
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void server.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await closeOnSignal(server);
     });
 
   mos
