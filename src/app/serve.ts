@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { isTcpPort, listen } from '../web/listen.js';
 import { AppInputError } from './errors.js';
 import { scanModels } from './modelCatalog.js';
 import { buildAppServer, type AppServer } from './server.js';
@@ -27,7 +28,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 /** Scans the models, starts listening and prints the URL. */
 export async function startApp(o: StartAppOptions): Promise<RunningApp> {
   const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
-  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new AppInputError('port', `--port must be 0-65535 (got ${o.port})`);
+  if (!isTcpPort(o.port)) throw new AppInputError('port', `--port must be 0-65535 (got ${o.port})`);
   const models = scanModels(o.modelsDir, o.defaultModelDir, log);
   if (models.length === 0) {
     throw new AppInputError('models', `no model folder (with a config.json) found under ${o.modelsDir ?? '(none)'}; pass --models DIR`);
@@ -43,15 +44,13 @@ export async function startApp(o: StartAppOptions): Promise<RunningApp> {
     loopbackHostsOnly: LOOPBACK.has(o.host),
     log,
   });
+  let url: string;
   try {
-    await server.app.listen({ port: o.port, host: o.host });
+    url = await listen(server.app, o.host, o.port);
   } catch (err) {
     await server.close();
     throw err;
   }
-  const addr = server.app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : o.port;
-  const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
   log(`MusicGen app listening on ${url}`);
   if (!LOOPBACK.has(o.host)) log(`warning: --host ${o.host} exposes the app to the network; anyone who reaches it can generate and upload`);
   log(`models: ${models.map((m) => `${m.id} (${m.dir})`).join(', ')}`);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isTcpPort, listen } from '../web/listen.js';
 import { MosInputError } from './errors.js';
 import { randomToken } from './random.js';
 import { buildMosServer } from './server.js';
@@ -42,7 +43,7 @@ export function resolveAdminSecret(env: NodeJS.ProcessEnv): { secret: string; ge
 /** Opens the database and starts listening; prints the admin URL (and a generated secret once). */
 export async function startMosServer(o: ServeOptions): Promise<RunningMosServer> {
   const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
-  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new MosInputError(`--port must be 0-65535 (got ${o.port})`);
+  if (!isTcpPort(o.port)) throw new MosInputError(`--port must be 0-65535 (got ${o.port})`);
   const { secret, generated } = resolveAdminSecret(o.env ?? process.env);
   const store = MosStore.open(o.db);
   let app: FastifyInstance | undefined;
@@ -59,11 +60,7 @@ export async function startMosServer(o: ServeOptions): Promise<RunningMosServer>
       secureCookies: o.secureCookies,
       rateLimitPerMinute: o.rateLimitPerMinute,
     });
-    await app.listen({ port: o.port, host: o.host });
-    const addr = app.server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : o.port;
-    const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
-    const url = `http://${hostForUrl}:${port}`;
+    const url = await listen(app, o.host, o.port);
     if (!o.publicUrl) ctxUrl.value = url;
     log(`MOS server listening on ${url}`);
     log(`admin page: ${url}/admin`);
