@@ -1,5 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import { sameSecret } from '../web/sameSecret.js';
+import { SessionTable } from '../web/sessionTable.js';
 import { MosAuthError } from './errors.js';
 import { randomToken } from './random.js';
 import type { MosStore, RaterRow } from './store.js';
@@ -9,27 +10,8 @@ export const ADMIN_COOKIE = 'mos_admin';
 /** Raters' and CSRF tokens: 32 URL-safe characters from randomToken(). */
 export const TOKEN_PATTERN = '^[A-Za-z0-9_-]{16,64}$';
 
-/** Constant-time string comparison (hashing first makes lengths equal). */
-export function sameSecret(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
-}
-
-export interface CookieSettings {
-  /** Set the Secure flag (when served over https behind a proxy). */
-  secure: boolean;
-}
-
-export function setSessionCookie(reply: FastifyReply, name: string, value: string, c: CookieSettings): void {
-  reply.setCookie(name, value, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: c.secure,
-    maxAge: 60 * 60 * 24 * 30,
-  });
-}
+/** Rater and admin cookies last 30 days (a rater may come back to a batch later). */
+export const COOKIE_MAX_AGE_SECONDS = 60 * 60 * 24 * 30;
 
 /** The rater whose token is in the cookie, or a 403 naming what to do. */
 export function currentRater(store: MosStore, request: FastifyRequest): RaterRow {
@@ -40,7 +22,7 @@ export function currentRater(store: MosStore, request: FastifyRequest): RaterRow
 }
 
 export function checkCsrf(expected: string, given: unknown): void {
-  if (typeof given !== 'string' || !sameSecret(expected, given))
+  if (!sameSecret(expected, given))
     throw new MosAuthError('the form expired or did not come from this site: reload the page and try again');
 }
 
@@ -50,9 +32,7 @@ export function checkCsrf(expected: string, given: unknown): void {
  * Scripts may instead send `Authorization: Bearer <secret>` (no cookie, so no CSRF risk).
  */
 export class AdminSessions {
-  private readonly sessions = new Map<string, { csrf: string; expires: number }>();
-  private static readonly MAX = 1000;
-  private static readonly TTL_MS = 12 * 60 * 60 * 1000;
+  private readonly sessions = new SessionTable(12 * 60 * 60 * 1000, () => randomToken());
 
   constructor(private readonly secret: string) {}
 
@@ -61,26 +41,18 @@ export class AdminSessions {
   }
 
   create(): { id: string; csrf: string } {
-    const now = Date.now();
-    for (const [k, v] of this.sessions) if (v.expires < now || this.sessions.size >= AdminSessions.MAX) this.sessions.delete(k);
-    const id = randomToken();
-    const csrf = randomToken();
-    this.sessions.set(id, { csrf, expires: now + AdminSessions.TTL_MS });
-    return { id, csrf };
+    return this.sessions.create(Date.now());
   }
 
   end(id: string): void {
-    this.sessions.delete(id);
+    this.sessions.end(id);
   }
 
   /** How the request is authenticated as admin: 'bearer', a cookie session (with its CSRF), or null. */
   identify(request: FastifyRequest): { kind: 'bearer' } | { kind: 'cookie'; id: string; csrf: string } | null {
     const auth = request.headers.authorization;
     if (typeof auth === 'string' && auth.startsWith('Bearer ') && this.secretMatches(auth.slice(7))) return { kind: 'bearer' };
-    const id = request.cookies[ADMIN_COOKIE];
-    if (typeof id !== 'string') return null;
-    const s = this.sessions.get(id);
-    if (!s || s.expires < Date.now()) return null;
-    return { kind: 'cookie', id, csrf: s.csrf };
+    const s = this.sessions.find(request.cookies[ADMIN_COOKIE], Date.now());
+    return s ? { kind: 'cookie', id: s.id, csrf: s.csrf } : null;
   }
 }

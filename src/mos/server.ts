@@ -2,7 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { AdminSessions, RATER_COOKIE } from './auth.js';
+import { AdminSessions, COOKIE_MAX_AGE_SECONDS, RATER_COOKIE } from './auth.js';
 import { MosError } from './errors.js';
 import { errorPage } from './pages/html.js';
 import { adminRoutes } from './routes/adminRoutes.js';
@@ -95,7 +95,7 @@ export async function buildMosServer(opts: MosServerOptions): Promise<FastifyIns
   const ctx: RouteContext = {
     store: opts.store,
     admin: new AdminSessions(opts.adminSecret),
-    cookies: { secure: opts.secureCookies ?? false },
+    cookies: { secure: opts.secureCookies ?? false, maxAgeSeconds: COOKIE_MAX_AGE_SECONDS },
     minListenRatio: opts.minListenRatio ?? 0.9,
     // Read on use: `startMosServer` learns the bound port only after listen.
     get publicUrl() {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ADMIN_COOKIE, checkCsrf, setSessionCookie } from '../auth.js';
+import { setSessionCookie } from '../../web/sessionCookie.js';
+import { ADMIN_COOKIE, checkCsrf } from '../auth.js';
 import { MosAuthError } from '../errors.js';
 import { exportJson, ratingsCsv } from '../export.js';
 import { dashboardPage, loginPage, testPage } from '../pages/adminPages.js';

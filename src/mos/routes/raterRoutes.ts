@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { checkCsrf, currentRater, RATER_COOKIE, setSessionCookie, TOKEN_PATTERN } from '../auth.js';
+import { setSessionCookie } from '../../web/sessionCookie.js';
+import { checkCsrf, currentRater, RATER_COOKIE, TOKEN_PATTERN } from '../auth.js';
 import { MosInputError, MosNotFoundError, MosRuleError } from '../errors.js';
 import { donePage, trialPage } from '../pages/trialPage.js';
 import { SCALE_INFO } from '../scales.js';
