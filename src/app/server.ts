@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import fastifyCookie from '@fastify/cookie';
-import fastifyRateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { createWebServer } from '../web/webServer.js';
 import type { BackendFactory } from './backend.js';
-import { AppAuthError, AppError, AppInputError, AppUploadError } from './errors.js';
+import { AppAuthError, AppInputError, AppUploadError } from './errors.js';
 import { JobManager } from './jobs.js';
 import type { ModelEntry } from './modelCatalog.js';
 import { errorPage, megabytes } from './pages/html.js';
@@ -88,22 +87,30 @@ export async function buildAppServer(o: AppServerOptions): Promise<AppServer> {
   const uploadSweep = setInterval(() => uploads.sweep(), o.sweepIntervalMs ?? 60_000);
   uploadSweep.unref();
 
-  const app = Fastify({
+  const app = await createWebServer({
     logger: o.logger ?? false,
     bodyLimit: JSON_BODY_LIMIT,
-    trustProxy: false,
+    coerceTypes: false,
     // Closing must not wait for open event streams (their jobs end with the server anyway).
     forceCloseConnections: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-  });
-  await app.register(fastifyCookie);
-  await app.register(fastifyRateLimit, {
-    global: true,
-    max: o.rateLimitPerMinute ?? 1200,
-    timeWindow: '1 minute',
-    keyGenerator: (req) => {
-      const s = req.cookies[SESSION_COOKIE];
-      return typeof s === 'string' && s.length <= 64 ? `s:${s}` : `ip:${req.ip}`;
+    rateLimit: { perMinute: o.rateLimitPerMinute ?? 1200, cookie: SESSION_COOKIE },
+    headers: SECURITY_HEADERS,
+    errors: {
+      errorPage,
+      validationField: true,
+      explain: (err, req) => {
+        if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+          const kind = (req.query as { kind?: unknown } | undefined)?.kind;
+          const isUpload = req.url.startsWith('/api/upload');
+          const message = isUpload ? `the file is larger than the ${megabytes(maxUploadBytes)} MB upload limit` : 'the request is too large';
+          return { status: 413, message, field: isUpload && (kind === 'melody' || kind === 'continuation') ? kind : null };
+        }
+        if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+          return { status: 415, message: 'send the audio file as application/octet-stream (uploads) or JSON (forms)' };
+        }
+        if (err instanceof AppInputError || err instanceof AppUploadError) return { status: err.statusCode, message: err.message, field: err.field };
+        return null;
+      },
     },
   });
 
@@ -116,50 +123,6 @@ export async function buildAppServer(o: AppServerOptions): Promise<AppServer> {
       }
     });
   }
-
-  app.addHook('onSend', async (_req, reply, payload) => {
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('cache-control', 'no-store');
-    return payload;
-  });
-
-  // Clients get a status and a one-line reason (plus the field it concerns), never a stack trace.
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    let status = 500;
-    let message = 'internal error';
-    let field: string | null = null;
-    if (err.validation) {
-      status = 400;
-      message = `invalid request: ${err.message}`;
-      const path = err.validation[0]?.instancePath?.replace(/^\//, '').split('/')[0];
-      if (err.validationContext === 'body' && path) field = path;
-    } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      status = 413;
-      const kind = (req.query as { kind?: unknown } | undefined)?.kind;
-      const isUpload = req.url.startsWith('/api/upload');
-      message = isUpload ? `the file is larger than the ${megabytes(maxUploadBytes)} MB upload limit` : 'the request is too large';
-      if (isUpload && (kind === 'melody' || kind === 'continuation')) field = kind;
-    } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      status = 415;
-      message = 'send the audio file as application/octet-stream (uploads) or JSON (forms)';
-    } else if (err instanceof AppError) {
-      status = err.statusCode;
-      message = err.message;
-      if (err instanceof AppInputError || err instanceof AppUploadError) field = err.field;
-    } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      status = err.statusCode;
-      message = err.message;
-    }
-    if (status >= 500 && !(err instanceof AppError)) req.log.error(err);
-    reply.code(status);
-    if (String(req.headers.accept ?? '').includes('text/html')) return reply.type('text/html; charset=utf-8').send(errorPage(status, message));
-    return reply.send(field ? { error: message, field } : { error: message });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404);
-    if (String(req.headers.accept ?? '').includes('text/html')) return reply.type('text/html; charset=utf-8').send(errorPage(404, 'not found'));
-    return reply.send({ error: 'not found' });
-  });
 
   const ctx: AppContext = {
     models: o.models,

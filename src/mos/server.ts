@@ -1,9 +1,8 @@
-import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyRateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { securityHeaders } from '../web/securityHeaders.js';
+import { createWebServer } from '../web/webServer.js';
 import { AdminSessions, COOKIE_MAX_AGE_SECONDS, RATER_COOKIE } from './auth.js';
-import { MosError } from './errors.js';
 import { errorPage } from './pages/html.js';
 import { adminRoutes } from './routes/adminRoutes.js';
 import { audioRoute } from './routes/audioRoute.js';
@@ -31,66 +30,18 @@ export interface MosServerOptions {
 /** Largest request body accepted: a rating form is well under 2 KiB. */
 export const BODY_LIMIT = 16 * 1024;
 
-const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  // Invitation tokens are in URLs: never leak them to other sites.
-  'referrer-policy': 'no-referrer',
-};
-
 /** Builds the listening-test server (not listening yet; `app.listen` or `app.inject`). */
 export async function buildMosServer(opts: MosServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({
+  const app = await createWebServer({
     logger: opts.logger ?? false,
     bodyLimit: BODY_LIMIT,
-    trustProxy: false,
-    // Reject unknown fields instead of silently dropping them; coerce form strings to numbers.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // Rating forms post numbers as strings.
+    coerceTypes: 'array',
+    rateLimit: { perMinute: opts.rateLimitPerMinute ?? 600, cookie: RATER_COOKIE },
+    headers: securityHeaders({ dataImages: true }),
+    errors: { errorPage },
   });
-  await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
-  await app.register(fastifyRateLimit, {
-    global: true,
-    max: opts.rateLimitPerMinute ?? 600,
-    timeWindow: '1 minute',
-    keyGenerator: (req) => {
-      const t = req.cookies[RATER_COOKIE];
-      return typeof t === 'string' && t.length <= 64 ? `r:${t}` : `ip:${req.ip}`;
-    },
-  });
-
-  app.addHook('onSend', async (_req, reply, payload) => {
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('cache-control', 'no-store');
-    return payload;
-  });
-
-  // Clients get a status and a one-line reason, never a stack trace or an internal message.
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    let status = 500;
-    let message = 'internal error';
-    if (err.validation) {
-      status = 400;
-      message = `invalid request: ${err.message}`;
-    } else if (err instanceof MosError) {
-      status = err.statusCode;
-      message = err.message;
-    } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      status = err.statusCode;
-      message = err.message;
-    }
-    if (status >= 500) req.log.error(err);
-    reply.code(status);
-    if (String(req.headers.accept ?? '').includes('text/html')) return reply.type('text/html; charset=utf-8').send(errorPage(status, message));
-    return reply.send({ error: message });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404);
-    if (String(req.headers.accept ?? '').includes('text/html')) return reply.type('text/html; charset=utf-8').send(errorPage(404, 'not found'));
-    return reply.send({ error: 'not found' });
-  });
 
   const ctx: RouteContext = {
     store: opts.store,

@@ -1,3 +1,4 @@
+import { securityHeaders } from '../../web/securityHeaders.js';
 import type { JobManager } from '../jobs.js';
 import type { ModelEntry } from '../modelCatalog.js';
 import type { Sessions } from '../sessions.js';
@@ -13,12 +14,6 @@ export interface AppContext {
 }
 
 /** Headers every response carries; also written by hand on hijacked (SSE) responses. */
-export const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-};
+export const SECURITY_HEADERS = securityHeaders();
 
 export const NO_QUERY = { type: 'object', additionalProperties: false, properties: {} } as const;
