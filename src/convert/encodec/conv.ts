@@ -21,18 +21,27 @@ export interface Conv1dSpec {
 export function encodecConv1d(g: OnnxGraph, weights: CheckedWeights, config: EncodecConfig, x: Signal, spec: Conv1dSpec): Signal {
   const stride = spec.stride ?? 1;
   const dilation = spec.dilation ?? 1;
-  const { prefix, outChannels, kernelSize } = spec;
-  const w = weights.weightNorm(`${prefix}.conv`, [outChannels, x.channels, kernelSize]);
-  const b = weights.get(`${prefix}.conv.bias`, [outChannels]);
+  const { outChannels, kernelSize } = spec;
   const effectiveKernel = (kernelSize - 1) * dilation + 1;
   const padding = conv1dPadding(effectiveKernel, stride, config.useCausalConv, config.padMode);
   const padded = padConv1dInput(g, x.value, x.channels, padding, x.minLength);
-  const y = g.node(
-    'Conv',
-    [padded, g.weight(`${prefix}.conv.weight`, 'float32', [outChannels, x.channels, kernelSize], w), g.weight(`${prefix}.conv.bias`, 'float32', [outChannels], b)],
-    { kernel_shape: attr.ints([kernelSize]), strides: attr.ints([stride]), dilations: attr.ints([dilation]) },
-  );
+  const y = g.node('Conv', [padded, ...conv1dWeights(g, weights, x.channels, spec)], {
+    kernel_shape: attr.ints([kernelSize]),
+    strides: attr.ints([stride]),
+    dilations: attr.ints([dilation]),
+  });
   return { value: y, channels: outChannels, minLength: Math.ceil(x.minLength / stride) };
+}
+
+/** The weight-normalised weight (folded) and the bias of an EncodecConv1d, as initializers. */
+export function conv1dWeights(g: OnnxGraph, weights: CheckedWeights, inChannels: number, spec: Conv1dSpec): [string, string] {
+  const { prefix, outChannels, kernelSize } = spec;
+  const w = weights.weightNorm(`${prefix}.conv`, [outChannels, inChannels, kernelSize]);
+  const b = weights.get(`${prefix}.conv.bias`, [outChannels]);
+  return [
+    g.weight(`${prefix}.conv.weight`, 'float32', [outChannels, inChannels, kernelSize], w),
+    g.weight(`${prefix}.conv.bias`, 'float32', [outChannels], b),
+  ];
 }
 
 export interface ConvTranspose1dSpec {
@@ -81,29 +90,10 @@ export function encodecConvTranspose1d(
   x: Signal,
   spec: ConvTranspose1dSpec,
 ): Signal {
-  const { prefix, outChannels, kernelSize, stride } = spec;
-  if (!config.useCausalConv && config.trimRightRatio !== 1) {
-    throw new ConversionError(`audio_encoder.trim_right_ratio ${config.trimRightRatio} != 1.0 only makes sense for causal convolutions`);
-  }
-  const w = weights.weightNorm(`${prefix}.conv`, [x.channels, outChannels, kernelSize]);
-  const b = weights.get(`${prefix}.conv.bias`, [outChannels]);
-  const total = kernelSize - stride;
-  const right = config.useCausalConv ? Math.ceil(total * config.trimRightRatio) : Math.floor(total / 2);
-  const left = total - right;
-
-  const taps = Math.ceil(kernelSize / stride);
-  const phaseBias = new Float32Array(outChannels * stride);
-  for (let o = 0; o < outChannels; o++) phaseBias.fill(b[o], o * stride, (o + 1) * stride);
+  const { outChannels, kernelSize, stride } = spec;
+  const { weight, bias, taps, left, right } = polyphaseConv(g, weights, config, x.channels, spec);
   // Zero-padding taps - 1 on both sides gives every output frame m in [0, T + taps - 1).
-  const phases = g.node(
-    'Conv',
-    [
-      x.value,
-      g.weight(`${prefix}.conv.weight_polyphase`, 'float32', [outChannels * stride, x.channels, taps], polyphaseWeights(w, x.channels, outChannels, kernelSize, stride)),
-      g.weight(`${prefix}.conv.bias_polyphase`, 'float32', [outChannels * stride], phaseBias),
-    ],
-    { kernel_shape: attr.ints([taps]), pads: attr.ints([taps - 1, taps - 1]) },
-  ); // [B, out * stride, T + taps - 1]
+  const phases = g.node('Conv', [x.value, weight, bias], { kernel_shape: attr.ints([taps]), pads: attr.ints([taps - 1, taps - 1]) }); // [B, out * stride, T + taps - 1]
   const perPhase = g.reshape(phases, [0, outChannels, stride, -1]);
   const interleaved = g.reshape(g.transpose(perPhase, [0, 1, 3, 2]), [0, outChannels, -1]); // [B, out, (T + taps - 1) * stride]
   // The full ConvTranspose output, (T - 1) * stride + k samples, is this minus taps * stride - k
@@ -111,4 +101,35 @@ export function encodecConvTranspose1d(
   const endTrim = taps * stride - kernelSize + right;
   const y = g.slice(interleaved, g.constI64([left]), g.constI64([endTrim > 0 ? -endTrim : Number.MAX_SAFE_INTEGER]), [2]);
   return { value: y, channels: outChannels, minLength: x.minLength * stride };
+}
+
+/**
+ * Initializers of a ConvTranspose1d as a polyphase Conv (see polyphaseWeights), with the HF trim
+ * of its full output: `left` samples at the start, `right` at the end.
+ */
+export function polyphaseConv(
+  g: OnnxGraph,
+  weights: CheckedWeights,
+  config: EncodecConfig,
+  inChannels: number,
+  spec: ConvTranspose1dSpec,
+): { weight: string; bias: string; taps: number; left: number; right: number } {
+  const { prefix, outChannels, kernelSize, stride } = spec;
+  if (!config.useCausalConv && config.trimRightRatio !== 1) {
+    throw new ConversionError(`audio_encoder.trim_right_ratio ${config.trimRightRatio} != 1.0 only makes sense for causal convolutions`);
+  }
+  const w = weights.weightNorm(`${prefix}.conv`, [inChannels, outChannels, kernelSize]);
+  const b = weights.get(`${prefix}.conv.bias`, [outChannels]);
+  const total = kernelSize - stride;
+  const right = config.useCausalConv ? Math.ceil(total * config.trimRightRatio) : Math.floor(total / 2);
+  const taps = Math.ceil(kernelSize / stride);
+  const phaseBias = new Float32Array(outChannels * stride);
+  for (let o = 0; o < outChannels; o++) phaseBias.fill(b[o], o * stride, (o + 1) * stride);
+  return {
+    weight: g.weight(`${prefix}.conv.weight_polyphase`, 'float32', [outChannels * stride, inChannels, taps], polyphaseWeights(w, inChannels, outChannels, kernelSize, stride)),
+    bias: g.weight(`${prefix}.conv.bias_polyphase`, 'float32', [outChannels * stride], phaseBias),
+    taps,
+    left: total - right,
+    right,
+  };
 }

@@ -1,8 +1,9 @@
 import type { OnnxGraph } from '../graph.js';
 import type { CheckedWeights } from '../weights.js';
 import type { EncodecConfig } from '../../inference/modelConfig.js';
-import { encodecConv1d, encodecConvTranspose1d } from './conv.js';
+import { encodecConv1d } from './conv.js';
 import { encodecLstm } from './lstm.js';
+import { bufferedConv1d, bufferedConvTranspose1d, trimMargins, withoutMargins, type Buffered } from './margins.js';
 import type { Signal } from './signal.js';
 
 function elu(g: OnnxGraph, x: Signal): Signal {
@@ -70,33 +71,53 @@ export function seanetEncoder(g: OnnxGraph, weights: CheckedWeights, config: Enc
   return encodecConv1d(g, weights, config, elu(g, h), { prefix: layers.take(), outChannels: config.hiddenSize, kernelSize: config.lastKernelSize });
 }
 
+/** encodecResnetBlock on a buffered signal (see margins.ts). */
+function bufferedResnetBlock(g: OnnxGraph, weights: CheckedWeights, config: EncodecConfig, prefix: string, x: Buffered, dilation: number): Buffered {
+  const hidden = Math.floor(x.channels / config.compress);
+  const elu = (s: Buffered): Buffered => ({ ...s, value: g.elu(s.value) });
+  let h = bufferedConv1d(g, weights, config, elu(x), {
+    prefix: `${prefix}.block.1`,
+    outChannels: hidden,
+    kernelSize: config.residualKernelSize,
+    dilation,
+  });
+  const shortcut = config.useConvShortcut
+    ? bufferedConv1d(g, weights, config, x, { prefix: `${prefix}.shortcut`, outChannels: x.channels, kernelSize: 1 })
+    : x;
+  return bufferedConv1d(g, weights, config, elu(h), { prefix: `${prefix}.block.3`, outChannels: x.channels, kernelSize: 1 }, shortcut);
+}
+
 /**
  * HF EncodecDecoder: conv(hidden_size -> 2^n * F), LSTM, then per ratio: ELU, transposed conv
  * (k = 2 * ratio, stride ratio) halving the channels, residual blocks; then ELU and a conv to
  * audio_channels. x is the quantised embedding [B, hidden_size, frames]; the result is the
- * waveform [B, audio_channels, frames * hop_length].
+ * waveform [B, audio_channels, frames * hop_length]. From the first transposed conv on, the
+ * signal carries margins (margins.ts), trimmed once at the end.
  */
 export function seanetDecoder(g: OnnxGraph, weights: CheckedWeights, config: EncodecConfig, x: Signal): Signal {
   const layers = new LayerCounter('audio_encoder.decoder');
   const top = 2 ** config.upsamplingRatios.length * config.numFilters;
-  let h = encodecConv1d(g, weights, config, x, { prefix: layers.take(), outChannels: top, kernelSize: config.kernelSize });
-  h = encodecLstm(g, weights, layers.take(), config.numLstmLayers, h);
+  let h0 = encodecConv1d(g, weights, config, x, { prefix: layers.take(), outChannels: top, kernelSize: config.kernelSize });
+  h0 = encodecLstm(g, weights, layers.take(), config.numLstmLayers, h0);
+  let h = withoutMargins(h0);
+  const elu = (s: Buffered): Buffered => ({ ...s, value: g.elu(s.value) });
   for (const ratio of config.upsamplingRatios) {
     layers.skip(); // ELU
-    h = encodecConvTranspose1d(g, weights, config, elu(g, h), {
+    h = bufferedConvTranspose1d(g, weights, config, elu(h), {
       prefix: layers.take(),
       outChannels: Math.floor(h.channels / 2),
       kernelSize: ratio * 2,
       stride: ratio,
     });
     for (let j = 0; j < config.numResidualLayers; j++) {
-      h = encodecResnetBlock(g, weights, config, layers.take(), h, config.dilationGrowthRate ** j);
+      h = bufferedResnetBlock(g, weights, config, layers.take(), h, config.dilationGrowthRate ** j);
     }
   }
   layers.skip(); // ELU
-  return encodecConv1d(g, weights, config, elu(g, h), {
+  const out = bufferedConv1d(g, weights, config, elu(h), {
     prefix: layers.take(),
     outChannels: config.audioChannels,
     kernelSize: config.lastKernelSize,
   });
+  return trimMargins(g, out);
 }
