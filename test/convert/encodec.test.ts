@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildEncodecDecodeGraph } from '../../src/convert/encodec/decodeGraph.js';
 import { buildEncodecEncodeGraph } from '../../src/convert/encodec/encodeGraph.js';
-import { encodecConvTranspose1d } from '../../src/convert/encodec/conv.js';
+import { encodecConv1d, encodecConvTranspose1d } from '../../src/convert/encodec/conv.js';
+import { bufferedConv1d, bufferedConvTranspose1d, trimMargins, withoutMargins, type Buffered } from '../../src/convert/encodec/margins.js';
 import { conv1dPadding, padConv1dInput } from '../../src/convert/encodec/padding.js';
 import { MissingTensorError } from '../../src/convert/errors.js';
 import { attr, OnnxGraph } from '../../src/convert/graph.js';
+import { RandomWeights } from '../../src/convert/randomWeights.js';
 import { openCheckpointWeights } from '../../src/convert/safetensors.js';
 import { serializeModel } from '../../src/convert/serialize.js';
 import { CheckedWeights, type Tensor, type WeightSource } from '../../src/convert/weights.js';
@@ -291,6 +293,55 @@ describe('EnCodec transposed conv', () => {
       expect(out.ours.dims).toEqual([1, cout, length * stride]);
       expect(out.ours.dims).toEqual(out.reference.dims);
       expect(relL2(out.ours.data as Float32Array, out.reference.data as Float32Array)).toBeLessThan(1e-6);
+    }
+  });
+});
+
+describe('EnCodec decoder with margins', () => {
+  // The decoder graph carries margins from the first transposed conv on (margins.ts); these chains
+  // check it against the plain ops (Slice after each transposed conv, Pad before each conv) for
+  // the configs HF allows, including signals short enough to take the fallback.
+  it.each([
+    [4, 2, 1, false, 1, 'reflect'],
+    [8, 5, 2, false, 1, 'reflect'],
+    [5, 4, 1, false, 1, 'replicate'],
+    [4, 4, 2, false, 1, 'constant'],
+    [4, 2, 1, true, 1, 'reflect'],
+    [4, 3, 2, true, 0.5, 'reflect'],
+  ] as const)('matches the plain ops (strides %i, %i, dilation %i, causal %s, trim %f, %s)', async (s1, s2, dilation, causal, trim, padMode) => {
+    const config = { ...loadConfig('musicgen-tiny').audioEncoder, useCausalConv: causal, trimRightRatio: trim, padMode };
+    const weights = new CheckedWeights(new RandomWeights(7));
+    for (const minLength of [1, 2]) {
+      const g = new OnnxGraph('margins');
+      const x = g.input('x', 'float32', [1, 8, 'time']);
+      const convT = (s: number, prefix: string) => ({ prefix, outChannels: 4, kernelSize: 2 * s, stride: s });
+      const res = { prefix: 'b', outChannels: 2, kernelSize: 3, dilation };
+      const back = { prefix: 'c', outChannels: 4, kernelSize: 1 };
+      const last = { prefix: 'f', outChannels: 1, kernelSize: 7 };
+      // Plain ops.
+      const t1 = encodecConvTranspose1d(g, weights, config, { value: x, channels: 8, minLength }, convT(s1, 'a'));
+      const r = encodecConv1d(g, weights, config, { ...t1, value: g.elu(t1.value) }, res);
+      const r2 = encodecConv1d(g, weights, config, { ...r, value: g.elu(r.value) }, back);
+      const sum = { ...r2, value: g.add(t1.value, r2.value) };
+      const t2 = encodecConvTranspose1d(g, weights, config, { ...sum, value: g.elu(sum.value) }, convT(s2, 'e'));
+      const plain = encodecConv1d(g, weights, config, { ...t2, value: g.elu(t2.value) }, last).value;
+      // With margins.
+      const elu = (v: Buffered): Buffered => ({ ...v, value: g.elu(v.value) });
+      const b1 = bufferedConvTranspose1d(g, weights, config, withoutMargins({ value: x, channels: 8, minLength }), convT(s1, 'a'));
+      const br = bufferedConv1d(g, weights, config, elu(b1), res);
+      const br2 = bufferedConv1d(g, weights, config, elu(br), back, b1);
+      const b2 = bufferedConvTranspose1d(g, weights, config, elu(br2), convT(s2, 'e'));
+      const buffered = trimMargins(g, bufferedConv1d(g, weights, config, elu(b2), last)).value;
+      g.output(plain, 'plain', 'float32', [1, 1, 'samples']);
+      g.output(buffered, 'buffered', 'float32', [1, 1, 'samples']);
+      const session = await ort.InferenceSession.create(serializeModel(g, 'margins.onnx').model, { intraOpNumThreads: 1 });
+      for (const length of [1, 2, 5, 9].filter((n) => n >= minLength)) {
+        const input = Float32Array.from({ length: 8 * length }, (_, i) => Math.cos(i * 0.7));
+        const out = await session.run({ x: new ort.Tensor('float32', input, [1, 8, length]) });
+        expect(out.plain.dims).toEqual([1, 1, length * s1 * s2]);
+        expect(out.buffered.dims).toEqual(out.plain.dims);
+        expect(relL2(out.buffered.data as Float32Array, out.plain.data as Float32Array)).toBeLessThan(1e-5);
+      }
     }
   });
 });

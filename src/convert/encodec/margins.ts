@@ -1,7 +1,7 @@
 import { attr, type OnnxGraph } from '../graph.js';
 import type { CheckedWeights } from '../weights.js';
 import type { EncodecConfig } from '../../inference/modelConfig.js';
-import { conv1dWeights, polyphaseConv, type Conv1dSpec, type ConvTranspose1dSpec } from './conv.js';
+import { conv1dWeights, encodecConv1d, polyphaseConv, type Conv1dSpec, type ConvTranspose1dSpec } from './conv.js';
 import { conv1dPadding } from './padding.js';
 import type { Signal } from './signal.js';
 
@@ -50,25 +50,25 @@ export function bufferedConv1d(
   spec: Conv1dSpec,
   sum?: Buffered,
 ): Buffered {
-  if ((spec.stride ?? 1) !== 1) throw new Error('bufferedConv1d: stride 1 only');
+  if ((spec.stride ?? 1) !== 1) throw new Error(`bufferedConv1d ${spec.prefix}: stride 1 only`);
   const dilation = spec.dilation ?? 1;
   const { outChannels, kernelSize } = spec;
   const effectiveKernel = (kernelSize - 1) * dilation + 1;
-  if (x.minLength < effectiveKernel) throw new Error(`bufferedConv1d ${spec.prefix}: signal may be shorter (${x.minLength}) than the kernel (${effectiveKernel})`);
+  if (x.minLength < effectiveKernel) {
+    // The boundary windows need K signal samples: for signals that may be shorter, trim and take
+    // the plain path (its padding handles any length).
+    const y = encodecConv1d(g, weights, config, trimMargins(g, x), spec);
+    return withoutMargins(sum ? { ...y, value: g.add(trimMargins(g, sum).value, y.value) } : y);
+  }
   const p = conv1dPadding(effectiveKernel, 1, config.useCausalConv, config.padMode);
   const [w, b] = conv1dWeights(g, weights, x.channels, spec);
   const convAttrs = { kernel_shape: attr.ints([kernelSize]), dilations: attr.ints([dilation]) };
-  let y: string;
-  if (sum) {
-    // conv(x) + sum in one com.microsoft FusedConv: its Z input may share the output's buffer, so
-    // the residual sum needs no fresh tensor (a plain Add is never in place in onnxruntime).
-    if (p.left + p.right > 0 || sum.marginLeft !== x.marginLeft || sum.marginRight !== x.marginRight || sum.channels !== outChannels) {
-      throw new Error(`bufferedConv1d ${spec.prefix}: a fused sum needs an unpadded conv and matching margins`);
-    }
-    y = g.node('FusedConv', [x.value, w, b, sum.value], convAttrs, 'com.microsoft');
-  } else {
-    y = g.node('Conv', [x.value, w, b], { ...convAttrs, pads: attr.ints([p.left, p.right]) });
-  }
+  const fuseSum = sum !== undefined && p.left + p.right === 0 && sum.marginLeft === x.marginLeft && sum.marginRight === x.marginRight;
+  // conv(x) + sum as one com.microsoft FusedConv: its Z input may share the output's buffer, so the
+  // residual sum needs no fresh tensor (onnxruntime never runs a plain Add in place).
+  let y = fuseSum
+    ? g.node('FusedConv', [x.value, w, b, sum.value], convAttrs, 'com.microsoft')
+    : g.node('Conv', [x.value, w, b], { ...convAttrs, pads: attr.ints([p.left, p.right]) });
   const fixes: string[] = [];
   const positions: number[] = [];
   const { marginLeft: ml, marginRight: mr } = x;
@@ -90,6 +90,13 @@ export function bufferedConv1d(
     for (let i = 0; i < p.right; i++) positions.push(-(mr + p.right) + i);
   }
   if (fixes.length) y = scatterTime(g, y, fixes.length === 1 ? fixes[0] : g.concat(fixes, 2), positions);
+  if (sum && !fuseSum) {
+    if (sum.marginLeft === ml && sum.marginRight === mr) y = g.add(sum.value, y);
+    else {
+      const conv = trimMargins(g, { ...x, value: y, channels: outChannels });
+      return withoutMargins({ ...conv, value: g.add(trimMargins(g, sum).value, conv.value) });
+    }
+  }
   return { value: y, channels: outChannels, minLength: x.minLength, marginLeft: ml, marginRight: mr };
 }
 
