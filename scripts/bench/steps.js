@@ -7,6 +7,11 @@
 //
 //   node scripts/bench/steps.js --dir <folder> --dtype fp32|q8 [--layout kvbuffer|merged] [--threads 2]
 //     [--past 10,250,500,1000,1500] [--runs 9] [--profile 500] [--file <decoder.onnx>] [--options '<session options JSON>']
+//     [--memory] [--buffer]
+//
+// --memory adds a "memory" object to the JSON line: /proc/self/status VmRSS / VmHWM / RssAnon / RssFile
+// (bytes) right after InferenceSession.create and after the last step (scripts/bench/memory.js).
+// --buffer hands onnxruntime the file's bytes (readFileSync) instead of its path.
 //
 // kvbuffer: the past buffers have the capacity the generate loop would give them at P (P rounded
 // up to the 128-position chunk, unfilled slots masked) and past_sequence_length = P.
@@ -40,9 +45,16 @@ const T = 12; // text tokens of the bench prompt
 const textDim = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).text_encoder.d_model;
 
 const profilePrefix = join(tmpdir(), `musicgen-bench-profile-${process.pid}`);
+const withMemory = args.includes('--memory');
+/** Resident set of this process by kind, in bytes (Linux /proc). */
+function memoryNow() {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (key) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile') };
+}
 const t0 = performance.now();
 // Same options as src/inference/sessions.ts createSession.
-const session = await ort.InferenceSession.create(file, {
+const session = await ort.InferenceSession.create(args.includes('--buffer') ? readFileSync(file) : file, {
   intraOpNumThreads: threads,
   interOpNumThreads: 1,
   graphOptimizationLevel: 'all',
@@ -52,6 +64,8 @@ const session = await ort.InferenceSession.create(file, {
   ...JSON.parse(opt('options', '{}')),
 });
 const loadMs = performance.now() - t0;
+if (withMemory) globalThis.gc?.(); // a --buffer model's bytes are garbage once create returns
+const memoryAfterCreate = withMemory ? memoryNow() : null;
 
 function randomF32(n) {
   const a = new Float32Array(n);
@@ -132,5 +146,5 @@ if (profileAt) {
     };
   }
 }
-process.stdout.write(`${JSON.stringify({ dtype, layout: buffered ? 'kvbuffer' : 'merged', threads, file, options: opt('options', '{}'), loadMs, points, profile, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ dtype, layout: buffered ? 'kvbuffer' : 'merged', threads, file, options: opt('options', '{}'), loadMs, points, profile, maxRssBytes: process.resourceUsage().maxRSS * 1024, ...(withMemory ? { memory: { afterCreate: memoryAfterCreate, afterSteps: memoryNow() } } : {}) })}\n`);
 process.exit(0);
