@@ -42,14 +42,7 @@ function scatterTime(g: OnnxGraph, x: string, updates: string, positions: number
  * which HF computes from padded (reflect / replicate / zero) input, are recomputed from windows of
  * the first / last effective-kernel samples padded like HF, then scattered into place.
  */
-export function bufferedConv1d(
-  g: OnnxGraph,
-  weights: CheckedWeights,
-  config: EncodecConfig,
-  x: Buffered,
-  spec: Conv1dSpec,
-  sum?: Buffered,
-): Buffered {
+export function bufferedConv1d(g: OnnxGraph, weights: CheckedWeights, config: EncodecConfig, x: Buffered, spec: Conv1dSpec): Buffered {
   if ((spec.stride ?? 1) !== 1) throw new Error(`bufferedConv1d ${spec.prefix}: stride 1 only`);
   const dilation = spec.dilation ?? 1;
   const { outChannels, kernelSize } = spec;
@@ -57,18 +50,12 @@ export function bufferedConv1d(
   if (x.minLength < effectiveKernel) {
     // The boundary windows need K signal samples: for signals that may be shorter, trim and take
     // the plain path (its padding handles any length).
-    const y = encodecConv1d(g, weights, config, trimMargins(g, x), spec);
-    return withoutMargins(sum ? { ...y, value: g.add(trimMargins(g, sum).value, y.value) } : y);
+    return withoutMargins(encodecConv1d(g, weights, config, trimMargins(g, x), spec));
   }
   const p = conv1dPadding(effectiveKernel, 1, config.useCausalConv, config.padMode);
   const [w, b] = conv1dWeights(g, weights, x.channels, spec);
   const convAttrs = { kernel_shape: attr.ints([kernelSize]), dilations: attr.ints([dilation]) };
-  const fuseSum = sum !== undefined && p.left + p.right === 0 && sum.marginLeft === x.marginLeft && sum.marginRight === x.marginRight;
-  // conv(x) + sum as one com.microsoft FusedConv: its Z input may share the output's buffer, so the
-  // residual sum needs no fresh tensor (onnxruntime never runs a plain Add in place).
-  let y = fuseSum
-    ? g.node('FusedConv', [x.value, w, b, sum.value], convAttrs, 'com.microsoft')
-    : g.node('Conv', [x.value, w, b], { ...convAttrs, pads: attr.ints([p.left, p.right]) });
+  let y = g.node('Conv', [x.value, w, b], { ...convAttrs, pads: attr.ints([p.left, p.right]) });
   const fixes: string[] = [];
   const positions: number[] = [];
   const { marginLeft: ml, marginRight: mr } = x;
@@ -90,13 +77,6 @@ export function bufferedConv1d(
     for (let i = 0; i < p.right; i++) positions.push(-(mr + p.right) + i);
   }
   if (fixes.length) y = scatterTime(g, y, fixes.length === 1 ? fixes[0] : g.concat(fixes, 2), positions);
-  if (sum && !fuseSum) {
-    if (sum.marginLeft === ml && sum.marginRight === mr) y = g.add(sum.value, y);
-    else {
-      const conv = trimMargins(g, { ...x, value: y, channels: outChannels });
-      return withoutMargins({ ...conv, value: g.add(trimMargins(g, sum).value, conv.value) });
-    }
-  }
   return { value: y, channels: outChannels, minLength: x.minLength, marginLeft: ml, marginRight: mr };
 }
 
@@ -138,6 +118,12 @@ export function bufferedConvTranspose1d(
     marginLeft: (ml - (taps - 1) + padL) * stride + left,
     marginRight: (mr + padR) * stride - left,
   };
+}
+
+/** a + b; when their margins differ (after a conv took the short-signal fallback) both are trimmed. */
+export function addBuffered(g: OnnxGraph, a: Buffered, b: Buffered): Buffered {
+  if (a.marginLeft === b.marginLeft && a.marginRight === b.marginRight) return { ...a, value: g.add(a.value, b.value) };
+  return withoutMargins({ ...a, value: g.add(trimMargins(g, a).value, trimMargins(g, b).value) });
 }
 
 /** The signal without its margins (one Slice; cheap once the decoder is down to audio channels). */
