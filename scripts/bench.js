@@ -17,7 +17,7 @@
 // Models are built once into MUSICGEN_BENCH_CACHE (default ~/.cache/musicgen-ts/bench); raw results
 // go to <cache>/results/. This VM is shared: every figure carries the load average it ran under.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -181,6 +181,8 @@ log(`raw results: ${rawFile}`);
 
 const filesGB = (d, dtype) =>
   ['text_encoder.onnx', dtype === 'q8' ? 'decoder_model_kvbuffer_quantized.onnx' : 'decoder_model_kvbuffer.onnx', 'encodec_decode.onnx', 'encodec_encode.onnx']
+    .flatMap((x) => [x, `${x}_data`])
+    .filter((x) => existsSync(join(d, 'onnx', x)))
     .map((x) => statSync(join(d, 'onnx', x)).size)
     .reduce((a, b) => a + b, 0) / 1e9;
 

@@ -2,7 +2,7 @@
 // They live outside the repo (MUSICGEN_BENCH_CACHE, default ~/.cache/musicgen-ts/bench): ~2.3 GB
 // per folder and ~85 s each to build, so every later `npm run bench` reuses them.
 // Run as its own process: building small peaks at ~3.5 GB of RSS, freed when it exits.
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { buildDecoderGraph } from '../../dist/convert/decoderGraph.js';
@@ -31,16 +31,25 @@ export function isBuilt(preset, dtype) {
 
 /**
  * Folders hold both decoder layouts: ours runs kvbuffer, transformers.js the merged one, on the
- * same weights. Folders built before the kvbuffer layout existed get that one decoder added.
+ * same weights. Folders built before the kvbuffer layout (or before it moved its weights to
+ * external data, as the converter writes it) get that one decoder (re)built.
  */
 function addKvbufferDecoder(preset, dtype) {
-  const file = join(modelDir(preset, dtype), 'onnx', `decoder_model_kvbuffer${dtype === 'q8' ? '_quantized' : ''}.onnx`);
-  if (existsSync(file)) return false;
+  const name = `decoder_model_kvbuffer${dtype === 'q8' ? '_quantized' : ''}.onnx`;
+  const onnxDir = join(modelDir(preset, dtype), 'onnx');
+  if (existsSync(join(onnxDir, `${name}_data`))) return false;
   const config = parseModelConfig(presetConfig(preset, BENCH_SEED));
   const g = buildDecoderGraph(config, new CheckedWeights(new RandomWeights(BENCH_SEED)), undefined, 'kvbuffer');
-  const tmp = `${file}.partial-${process.pid}`;
-  writeOnnxModel(tmp, dtype === 'q8' ? quantizeDecoderGraph(g) : g, { metadata: graphMetadata(config, { graph: 'decoder_model_kvbuffer', dtype }) });
-  renameSync(tmp, file);
+  // The graph names its data file, so write both under their final names in a scratch folder.
+  const tmp = join(onnxDir, `.kvbuffer-${process.pid}`);
+  mkdirSync(tmp, { recursive: true });
+  writeOnnxModel(join(tmp, name), dtype === 'q8' ? quantizeDecoderGraph(g) : g, {
+    metadata: graphMetadata(config, { graph: 'decoder_model_kvbuffer', dtype }),
+    forceExternalData: true,
+  });
+  renameSync(join(tmp, `${name}_data`), join(onnxDir, `${name}_data`));
+  renameSync(join(tmp, name), join(onnxDir, name));
+  rmSync(tmp, { recursive: true, force: true });
   return true;
 }
 

@@ -8,7 +8,7 @@
 //
 // --threads is omitted for "out of the box" (ours then uses every core, transformers.js passes no
 // session options, which leaves onnxruntime-node on one intra-op thread here).
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,7 +27,8 @@ const PROMPT = '80s pop track with bassy drums and synth';
 const K = 4; // codebooks of musicgen-small: frames + K - 1 decoder steps
 const frames = Math.round(seconds * 50);
 
-const fileSize = (f) => statSync(join(dir, 'onnx', f)).size;
+// A graph's bytes include its external data file (`<file>_data`), where our decoder keeps its weights.
+const fileSize = (f) => [f, `${f}_data`].filter((x) => existsSync(join(dir, 'onnx', x))).reduce((a, x) => a + statSync(join(dir, 'onnx', x)).size, 0);
 const layout = impl === 'tjs' ? 'merged' : opt('layout', 'kvbuffer');
 const decoderFile = `decoder_model_${layout}${dtype === 'q8' ? '_quantized' : ''}.onnx`;
 
