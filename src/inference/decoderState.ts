@@ -31,10 +31,19 @@ export interface DecoderState {
   step(ids: ArrayLike<number>, seqLen: number): Promise<Float32Array>;
 }
 
-/** The decoder state for the session's graph: kvbuffer when it takes `past_sequence_length`, else merged. */
-export function createDecoderState(session: ort.InferenceSession, config: MusicgenModelConfig, conditioning: DecoderConditioning): DecoderState {
+/**
+ * The decoder state for the session's graph: kvbuffer when it takes `past_sequence_length`, else
+ * merged. `tokenSteps` (the delayed sequence length the loop will feed, when known) lets the
+ * kvbuffer state reserve its cache once.
+ */
+export function createDecoderState(
+  session: ort.InferenceSession,
+  config: MusicgenModelConfig,
+  conditioning: DecoderConditioning,
+  tokenSteps = 0,
+): DecoderState {
   return session.inputNames.includes(PAST_LENGTH_INPUT)
-    ? new KvBufferDecoderState(session, config, conditioning)
+    ? new KvBufferDecoderState(session, config, conditioning, { tokenSteps })
     : new MergedDecoderState(session, config, conditioning);
 }
 

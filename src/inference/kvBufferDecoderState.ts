@@ -18,17 +18,24 @@ export class KvBufferDecoderState implements DecoderState {
   private readonly emptyCross: ort.Tensor;
   private readonly dims: DecoderDims;
 
+  /**
+   * `chunk`: positions the buffers grow by; `tokenSteps`: token positions the loop will feed (0 if
+   * unknown), so the buffers reserve the whole generation once (melody prefixes added here).
+   */
   constructor(
     private readonly session: ort.InferenceSession,
     config: MusicgenModelConfig,
     readonly conditioning: DecoderConditioning,
-    chunk = KV_BUFFER_CHUNK,
+    opts: { chunk?: number; tokenSteps?: number } = {},
   ) {
     const d = (this.dims = decoderDims(config));
     this.fixedFeeds = conditioningFeeds(config, conditioning);
+    const tokens = opts.tokenSteps ?? 0;
+    const expected = tokens > 0 && config.melody ? tokens + config.melody.chromaLength + conditioning.encoderLength : tokens;
+    const chunk = opts.chunk ?? KV_BUFFER_CHUNK;
     for (let i = 0; i < d.layers; i++) {
-      this.keys.push(new KvBuffer(conditioning.rows, d.heads, d.headDim, chunk));
-      this.values.push(new KvBuffer(conditioning.rows, d.heads, d.headDim, chunk));
+      this.keys.push(new KvBuffer(conditioning.rows, d.heads, d.headDim, chunk, expected));
+      this.values.push(new KvBuffer(conditioning.rows, d.heads, d.headDim, chunk, expected));
     }
     this.emptyCross = new ort.Tensor('float32', new Float32Array(0), [conditioning.rows, d.heads, 0, d.headDim]);
   }

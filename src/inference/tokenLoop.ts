@@ -92,9 +92,10 @@ export async function runTokenLoop(input: TokenLoopInput): Promise<TokenLoopResu
   const cfg = input.nullConditioning;
   const doubled = cfg !== null && !input.twoStepCfg;
   const states: DecoderState[] = [];
-  if (cfg === null) states.push(createDecoderState(input.decoder, config, input.conditioning));
-  else if (doubled) states.push(createDecoderState(input.decoder, config, stackConditioning(input.conditioning, cfg)));
-  else states.push(createDecoderState(input.decoder, config, input.conditioning), createDecoderState(input.decoder, config, cfg));
+  const state = (c: DecoderConditioning): DecoderState => createDecoderState(input.decoder, config, c, maxLength);
+  if (cfg === null) states.push(state(input.conditioning));
+  else if (doubled) states.push(state(stackConditioning(input.conditioning, cfg)));
+  else states.push(state(input.conditioning), state(cfg));
   const coefPerRow = cfgCoefPerRow(items.map((it) => it.cfgCoef), K);
   // Rows guided with coefficient 1 take the conditional logits as they are, so an item run in a
   // mixed-CFG batch sees exactly what it sees alone without CFG (u + (c - u) * 1 may round).

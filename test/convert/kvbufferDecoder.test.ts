@@ -51,7 +51,10 @@ function position(logits: Float32Array, rows: number, S: number, V: number, t: n
 }
 
 describe.each<FixtureModel>(['musicgen-tiny', 'musicgen-stereo-tiny', 'musicgen-melody-tiny'])('kvbuffer decoder graph (%s)', (model) => {
-  it('reproduces the PyTorch logits step by step through a buffer grown in chunks of 2', async () => {
+  it.each([
+    ['grown by reallocation', {}],
+    ['reserved once and re-laid out in place', { tokenSteps: 8 }],
+  ])('reproduces the PyTorch logits step by step through a buffer grown in chunks of 2, %s', async (_, reserve) => {
     const { config, session } = await load(model);
     expect(session.inputNames).toContain(PAST_LENGTH_INPUT);
     const ids = fixtureI64(model, 'decoder.input_ids');
@@ -59,7 +62,7 @@ describe.each<FixtureModel>(['musicgen-tiny', 'musicgen-stereo-tiny', 'musicgen-
     const [rows, S, V] = ref.shape;
     const T = ids.shape[1];
     const offset = S - T; // melody: the chroma + text prefix comes first
-    const state = new KvBufferDecoderState(session, config, conditioning(model, config), 2);
+    const state = new KvBufferDecoderState(session, config, conditioning(model, config), { chunk: 2, ...reserve });
     let logits = await state.step(columns(ids, 0, 3), 3);
     expect(state.pastLength).toBe(offset + 3);
     expect(relL2(logits, position(ref.data, rows, S, V, offset + 2))).toBeLessThan(1e-4);
