@@ -31,13 +31,14 @@ export function isBuilt(preset, dtype) {
 
 /**
  * Folders hold both decoder layouts: ours runs kvbuffer, transformers.js the merged one, on the
- * same weights. Folders built before the kvbuffer layout (or before it moved its weights to
- * external data, as the converter writes it) get that one decoder (re)built.
+ * same weights. Folders built before the kvbuffer layout get that one decoder built, as the
+ * converter writes it: one file (an external-data copy from an earlier trial is replaced; it made
+ * fp32 steps stall on page faults, BENCHMARKS.md).
  */
 function addKvbufferDecoder(preset, dtype) {
   const name = `decoder_model_kvbuffer${dtype === 'q8' ? '_quantized' : ''}.onnx`;
   const onnxDir = join(modelDir(preset, dtype), 'onnx');
-  if (existsSync(join(onnxDir, `${name}_data`))) return false;
+  if (existsSync(join(onnxDir, name)) && !existsSync(join(onnxDir, `${name}_data`))) return false;
   const config = parseModelConfig(presetConfig(preset, BENCH_SEED));
   const g = buildDecoderGraph(config, new CheckedWeights(new RandomWeights(BENCH_SEED)), undefined, 'kvbuffer');
   // The graph names its data file, so write both under their final names in a scratch folder.
@@ -45,9 +46,8 @@ function addKvbufferDecoder(preset, dtype) {
   mkdirSync(tmp, { recursive: true });
   writeOnnxModel(join(tmp, name), dtype === 'q8' ? quantizeDecoderGraph(g) : g, {
     metadata: graphMetadata(config, { graph: 'decoder_model_kvbuffer', dtype }),
-    forceExternalData: true,
   });
-  renameSync(join(tmp, `${name}_data`), join(onnxDir, `${name}_data`));
+  rmSync(join(onnxDir, `${name}_data`), { force: true });
   renameSync(join(tmp, name), join(onnxDir, name));
   rmSync(tmp, { recursive: true, force: true });
   return true;

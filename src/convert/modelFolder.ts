@@ -116,7 +116,7 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
   const total = 4 + layouts.length;
   const layerProgress = (stage: number, file: string) => (done: number, layers: number): void =>
     opts.progress?.(stage + done / layers, total, `${file} (layer ${done}/${layers})`);
-  const stages: Array<{ file: string; build: () => OnnxGraph; meta: Record<string, string | number>; externalData?: boolean }> = [
+  const stages: Array<{ file: string; build: () => OnnxGraph; meta: Record<string, string | number> }> = [
     { file: 'text_encoder.onnx', build: () => buildT5EncoderGraph(config.textEncoder, weights), meta: { graph: 'text_encoder' } },
     ...layouts.map((layout, i) => {
       const file = `${DECODER_GRAPH_NAME[layout]}${suffix}.onnx`;
@@ -127,11 +127,6 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
           return dtype === 'q8' ? quantizeDecoderGraph(g) : g;
         },
         meta: { graph: DECODER_GRAPH_NAME[layout], dtype },
-        // Weights beside the graph (`<file>_data`): onnxruntime maps them and drops them after
-        // prepacking, so a session holds one copy instead of two (fp32 small: 1.17x the file
-        // instead of 1.59x after create, BENCHMARKS.md). Only for our decoder: transformers.js
-        // reads external data only when told to, so the merged decoder stays one file.
-        externalData: layout === 'kvbuffer',
       };
     }),
     {
@@ -153,7 +148,7 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
       const graph = stage.build();
       writeOnnxModel(join(tmp, 'onnx', stage.file), graph, {
         metadata: graphMetadata(config, stage.meta),
-        forceExternalData: opts.forceExternalData || stage.externalData,
+        forceExternalData: opts.forceExternalData,
       });
       files.push(`onnx/${stage.file}`);
       if (existsSync(join(tmp, 'onnx', `${stage.file}_data`))) files.push(`onnx/${stage.file}_data`);

@@ -47,12 +47,12 @@ describe('model folders', () => {
     const out = join(work, 'tiny');
     const stages: string[] = [];
     const r = convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), out, { progress: (_d, _t, s) => stages.push(s) });
-    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(['decoder_model_kvbuffer.onnx', 'decoder_model_kvbuffer.onnx_data', 'encodec_decode.onnx', 'encodec_encode.onnx', 'text_encoder.onnx']);
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(['decoder_model_kvbuffer.onnx', 'encodec_decode.onnx', 'encodec_encode.onnx', 'text_encoder.onnx']);
     expect(existsSync(join(out, 'config.json'))).toBe(true);
     expect(existsSync(join(out, 'generation_config.json'))).toBe(true);
     // The fixture's vocabulary (100 ids) is not T5's: no tokenizer is copied.
     expect(existsSync(join(out, 'tokenizer.json'))).toBe(false);
-    expect(r.files).toEqual(expect.arrayContaining(['onnx/decoder_model_kvbuffer.onnx', 'onnx/decoder_model_kvbuffer.onnx_data']));
+    expect(r.files).toContain('onnx/decoder_model_kvbuffer.onnx');
     expect(stages.at(-1)).toBe('done');
 
     const enc = await ort.InferenceSession.create(join(out, 'onnx', 'text_encoder.onnx'));
@@ -86,9 +86,7 @@ describe('model folders', () => {
     expect(config.musicgen_ts.random_weights).toBe(true);
     expect(existsSync(join(a, 'tokenizer.json')) && existsSync(join(a, 'tokenizer_config.json'))).toBe(true);
     // Same seed, same bytes.
-    for (const f of ['decoder_model_kvbuffer.onnx', 'decoder_model_kvbuffer.onnx_data']) {
-      expect(readFileSync(join(a, 'onnx', f)).equals(readFileSync(join(b, 'onnx', f)))).toBe(true);
-    }
+    expect(readFileSync(join(a, 'onnx', 'decoder_model_kvbuffer.onnx')).equals(readFileSync(join(b, 'onnx', 'decoder_model_kvbuffer.onnx')))).toBe(true);
     const session = await ort.InferenceSession.create(join(a, 'onnx', 'decoder_model_kvbuffer.onnx'));
     expect(session.inputNames).toContain('past_key_values.1.encoder.value');
     expect(session.inputNames).toContain('past_sequence_length');
@@ -102,9 +100,8 @@ describe('model folders', () => {
     synthesizeModel('tiny', merged, { seed: 7, decoderLayout: 'merged' });
     synthesizeModel('tiny', both, { seed: 7, decoderLayout: 'both' });
     const decoders = (dir: string): string[] => readdirSync(join(dir, 'onnx')).filter((f) => f.startsWith('decoder')).sort();
-    // The merged decoder stays one file: transformers.js reads external data only when told to.
     expect(decoders(merged)).toEqual(['decoder_model_merged.onnx']);
-    expect(decoders(both)).toEqual(['decoder_model_kvbuffer.onnx', 'decoder_model_kvbuffer.onnx_data', 'decoder_model_merged.onnx']);
+    expect(decoders(both)).toEqual(['decoder_model_kvbuffer.onnx', 'decoder_model_merged.onnx']);
     const session = await ort.InferenceSession.create(join(merged, 'onnx', 'decoder_model_merged.onnx'));
     expect(session.inputNames).not.toContain('past_sequence_length');
     expect(() => synthesizeModel('tiny', join(work, 'synth-bad'), { decoderLayout: 'fast' })).toThrow(/unknown decoder layout "fast"; choose one of kvbuffer, merged, both/);
