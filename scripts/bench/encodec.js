@@ -29,6 +29,7 @@ import { RandomWeights } from '../../dist/convert/randomWeights.js';
 import { writeOnnxModel } from '../../dist/convert/serialize.js';
 import { CheckedWeights } from '../../dist/convert/weights.js';
 import { codebooksPerChannel, parseModelConfig } from '../../dist/inference/modelConfig.js';
+import { relL2 } from './report.js';
 
 const args = process.argv.slice(2);
 const flags = new Set();
@@ -100,16 +101,6 @@ function codes(B, F) {
     data[i] = BigInt(s % codebookSize);
   }
   return new ort.Tensor('int64', data, [1, B, K, F]);
-}
-
-function relL2(a, b) {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

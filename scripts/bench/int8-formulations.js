@@ -16,7 +16,7 @@ import { OnnxGraph } from '../../dist/convert/graph.js';
 import { serializeModel } from '../../dist/convert/serialize.js';
 import { RandomWeights } from '../../dist/convert/randomWeights.js';
 import { FORMULATIONS, initializerBytes, rewriteWeightMatMuls } from './int8Variants.js';
-import { int8Markdown, writeSection } from './report.js';
+import { int8Markdown, relL2, writeSection } from './report.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -56,16 +56,6 @@ function buildSlice() {
   const [fw, fb] = ln('final');
   g.output(g.matMul(g.layerNorm(x, fw, fb, 1e-5), W('heads', H, HEADS_N)), 'logits', 'float32', [BATCH, 1, HEADS_N]);
   return g;
-}
-
-function relL2(a, b) {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 /** Share of rows whose arg-max (greedy token) matches the reference, per codebook row of 2048. */

@@ -26,6 +26,17 @@ export function machineLine() {
   return `${c[0]?.model ?? 'unknown CPU'}, ${c.length} cores, Node ${process.version}`;
 }
 
+/** Relative L2 distance of a from the reference b (0 when equal). */
+export function relL2(a, b) {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
 export const f = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toFixed(d));
 
 /** Markdown of the int8 formulation study (scripts/bench/int8-formulations.js --json output). */

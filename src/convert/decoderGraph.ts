@@ -174,16 +174,16 @@ export function buildDecoderGraph(
   // kvbuffer: the past slots [0, C) are all before every query, so only the unfilled slots
   // [P, C) are masked ([1, C]); the new keys get the causal mask among themselves ([L, L]).
   const minF = g.scalarF32(FLOAT32_MIN);
+  const zero = g.scalarI64(0);
   let causalMask = '';
   let pastMask = '';
   if (buffered) {
-    const zero = g.scalarI64(0);
     const slots = g.range(zero, g.dim(past[0].key, 2), one);
     pastMask = g.unsqueeze(g.mul(g.cast(g.node('GreaterOrEqual', [slots, P]), 'float32'), minF), [0]);
     const rel = g.range(zero, Lh, one);
     causalMask = g.mul(g.cast(g.node('Greater', [g.unsqueeze(rel, [0]), g.unsqueeze(rel, [1])]), 'float32'), minF);
   } else {
-    const kPos = g.range(g.scalarI64(0), g.add(P, Lh), one);
+    const kPos = g.range(zero, g.add(P, Lh), one);
     const future = g.node('Greater', [g.unsqueeze(kPos, [0]), g.unsqueeze(qPos, [1])]);
     causalMask = g.mul(g.cast(future, 'float32'), minF);
   }

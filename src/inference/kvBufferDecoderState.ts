@@ -65,17 +65,20 @@ export class KvBufferDecoderState implements DecoderState {
       }
     }
     const out = await this.session.run(feeds);
-    const cross: Record<string, ort.Tensor> = {};
     for (let i = 0; i < layers; i++) {
       const k = out[`present.${i}.decoder.key`] as ort.Tensor;
       const v = out[`present.${i}.decoder.value`] as ort.Tensor;
       this.keys[i].append(k.data as Float32Array, k.dims[2]);
       this.values[i].append(v.data as Float32Array, v.dims[2]);
-      if (first && !melody) {
+    }
+    // Cross-attention K/V come out of the first call only (later calls return empty ones).
+    if (first && !melody) {
+      const cross: Record<string, ort.Tensor> = {};
+      for (let i = 0; i < layers; i++) {
         for (const kv of ['key', 'value']) cross[`past_key_values.${i}.encoder.${kv}`] = out[`present.${i}.encoder.${kv}`] as ort.Tensor;
       }
+      this.cross = cross;
     }
-    if (first && !melody) this.cross = cross;
     return lastPositionLogits(out.logits as ort.Tensor, rowsK, vocab);
   }
 }
