@@ -82,7 +82,7 @@ function attend(g: Graph, q: string, k: string, v: string, mask: string): string
 export function buildDecoderGraph(
   config: MusicgenModelConfig,
   w: CheckedWeights,
-  onLayer?: (done: number, total: number) => void,
+  onLayer?: (done: number, total: number, graph: OnnxGraph) => void,
   kvLayout: DecoderLayout = 'merged',
 ): OnnxGraph {
   const buffered = kvLayout === 'kvbuffer';
@@ -252,7 +252,7 @@ export function buildDecoderGraph(
     const fc1 = g.weight(`fc1_${i}`, 'float32', [d.hidden, c.ffnDim], w.linearT(`${L}.fc1.weight`, c.ffnDim, d.hidden));
     const fc2 = g.weight(`fc2_${i}`, 'float32', [c.ffnDim, d.hidden], w.linearT(`${L}.fc2.weight`, d.hidden, c.ffnDim));
     hidden = g.add(hidden, g.matMul(g.gelu(g.matMul(n, fc1)), fc2));
-    onLayer?.(i + 1, c.numLayers);
+    onLayer?.(i + 1, c.numLayers, g);
   }
   const [fw, fb] = ln(`${D}.layer_norm`);
   hidden = g.layerNorm(hidden, fw, fb, eps);

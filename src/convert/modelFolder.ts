@@ -2,13 +2,12 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, 
 import { basename, dirname, join, resolve } from 'node:path';
 import { codebooksPerChannel, ModelConfigError, parseModelConfig, type MusicgenModelConfig } from '../inference/modelConfig.js';
 import { DECODER_GRAPH_NAME, type DecoderLayout } from '../inference/decoderLayout.js';
-import { buildDecoderGraph } from './decoderGraph.js';
+import { buildDecoderForDtype } from './decoderForDtype.js';
 import { buildEncodecDecodeGraph, buildEncodecEncodeGraph } from './encodec/index.js';
 import { ConversionError, OutputExistsError, UnsupportedDtypeError } from './errors.js';
 import type { OnnxGraph } from './graph.js';
 import { bundledMusicgenSmallDir } from './packageRoot.js';
 import { defaultGenerationConfig, melodyPreprocessorConfig, presetConfig } from './presets.js';
-import { quantizeDecoderGraph } from './quantize.js';
 import { RandomWeights } from './randomWeights.js';
 import { openCheckpointWeights } from './safetensors.js';
 import { writeOnnxModel } from './serialize.js';
@@ -122,10 +121,7 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
       const file = `${DECODER_GRAPH_NAME[layout]}${suffix}.onnx`;
       return {
         file,
-        build: () => {
-          const g = buildDecoderGraph(config, weights, layerProgress(1 + i, file), layout);
-          return dtype === 'q8' ? quantizeDecoderGraph(g) : g;
-        },
+        build: () => buildDecoderForDtype(config, weights, layout, dtype, layerProgress(1 + i, file)),
         meta: { graph: DECODER_GRAPH_NAME[layout], dtype },
       };
     }),
