@@ -37,6 +37,32 @@ export function relL2(a, b) {
   return Math.sqrt(num / Math.max(den, 1e-30));
 }
 
+/**
+ * Bytes a cached decoder step reads, from config.json's decoder block: self q/k/v/out + cross
+ * q/out (6 H^2) and fc1/fc2 per layer, plus the fused LM heads (cross-attention k/v and
+ * enc_to_dec_proj run on the first step only); q8 = one byte per weight plus a float32 scale and
+ * an int8 zero point per output column. The KV cache adds K and V of every layer for the 2 CFG
+ * rows, float32, per past step.
+ */
+export function stepBytes(decoder) {
+  const H = decoder.hidden_size;
+  const L = decoder.num_hidden_layers;
+  const F = decoder.ffn_dim;
+  const KV = decoder.num_codebooks * decoder.vocab_size;
+  const params = L * (6 * H * H + 2 * H * F) + H * KV;
+  return {
+    params,
+    weightBytes: { fp32: params * 4, q8: params + (L * (7 * H + F) + KV) * 5 },
+    cacheBytesPerPast: 2 * L * 2 * H * 4,
+  };
+}
+
+/** Steps/s the median bandwidth allows over `seconds` of audio (average past = half the steps). */
+export function rooflineStepsPerSec(bytes, dtype, seconds, bandwidthGBps) {
+  const avgPast = (seconds * 50 + 3) / 2;
+  return (bandwidthGBps * 1e9) / (bytes.weightBytes[dtype] + avgPast * bytes.cacheBytesPerPast);
+}
+
 export const f = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toFixed(d));
 
 /** Markdown of the int8 formulation study (scripts/bench/int8-formulations.js --json output). */
