@@ -1,8 +1,23 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI lives in the built library (npm run build).
-import { main } from '../dist/cli/main.js';
+// Thin launcher: the CLI lives in the built library (npm run build). On Linux with glibc it first
+// relaunches itself with malloc tunables (huge pages; see src/cli/mallocTunables.ts), which glibc
+// reads only at process start. MUSICGEN_MALLOC_TUNABLES=0 skips that.
+import { needsRelaunch, relaunchWithMallocTunables } from '../dist/cli/mallocTunables.js';
 
-main(process.argv).catch((err) => {
-  process.stderr.write(`musicgen: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+if (needsRelaunch()) {
+  relaunchWithMallocTunables().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`musicgen: could not relaunch with malloc tunables (${err.message}); set MUSICGEN_MALLOC_TUNABLES=0 to skip them\n`);
+      process.exitCode = 1;
+    },
+  );
+} else {
+  const { main } = await import('../dist/cli/main.js');
+  main(process.argv).catch((err) => {
+    process.stderr.write(`musicgen: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
