@@ -36,7 +36,7 @@ const PASTS = quick ? [10, 250, 500] : [10, 250, 500, 1000, 1500];
 const PRESET = args.includes('--preset') ? args[args.indexOf('--preset') + 1] : 'small'; // --preset tiny: smoke test of the harness
 const started = Date.now();
 // Our rows run under the malloc tunables the `musicgen` command and the notebook kernel set
-// (huge pages, mmap threshold: src/cli/mallocTunables.ts), as do the bandwidth probe and the
+// (transparent huge pages: src/cli/mallocTunables.ts), as do the bandwidth probe and the
 // isolated steps; transformers.js runs out of the box, plus one row under the same tunables.
 const TUNED_ENV = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES) };
 const PLAIN_ENV = { ...process.env };
@@ -210,6 +210,8 @@ md.push(
     `${quick ? ' (**--quick**)' : ''}. Random musicgen-small-sized folders (24 layers of 1024, 16 heads, ffn 4096, 4 codebooks;` +
     ` fp32 files ${f(filesGB(dirs.fp32, 'fp32'), 2)} GB, q8 ${f(filesGB(dirs.q8, 'q8'), 2)} GB), built once into the cache.` +
     `${priority ? ' Run with --priority (nice -10).' : ''}` +
+    ` Our rows, the probe and the isolated steps run under the glibc malloc tunables the \`musicgen\` command sets (\`GLIBC_TUNABLES=${TUNED_ENV.GLIBC_TUNABLES}\`: transparent huge pages);` +
+    ' rows marked "no malloc tunables" and transformers.js run without them, except the transformers.js row that says so.' +
     ' This VM is shared with other engineers\' test runs: each row gives the load average (2 cores) it ran under; medians of per-step times resist',
   'bursts better than wall-clock steps/s.',
   '',

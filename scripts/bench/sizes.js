@@ -18,7 +18,7 @@ import { cacheDir, modelDir } from './build-models.js';
 import { f, machineLine, rooflineStepsPerSec, stepBytes, writeSection } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-// As the `musicgen` command runs: glibc malloc on huge pages with a 1 MiB mmap threshold.
+// As the `musicgen` command runs: glibc malloc on transparent huge pages.
 const TUNED_ENV = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES) };
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {

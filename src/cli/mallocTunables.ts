@@ -3,15 +3,15 @@ import { constants } from 'node:os';
 
 /**
  * glibc malloc settings the `musicgen` command runs under (BENCHMARKS.md, "malloc tunables"):
- * - `hugetlb=1`: malloc asks for transparent huge pages. onnxruntime's prepacked weights and
- *   arenas then sit on 2 MiB pages: the page tables of a multi-GB model stop missing the caches
- *   (medium fp32 decodes 1.6x faster, large q8 1.2x) and a fresh EnCodec arena takes 512x fewer
- *   page faults (10 s of audio decoded in ~1.9 s instead of ~3.3 s), sessions load ~2x faster.
- * - `mmap_threshold=1048576`: blocks of 1 MiB and more get their own mapping, returned to the
- *   system when freed, instead of load-time buffers staying in the heap (lower peak RSS).
+ * `hugetlb=1` makes malloc ask for transparent huge pages. onnxruntime's prepacked weights and
+ * arenas then sit on 2 MiB pages: the page tables of a multi-GB model stop missing the caches
+ * (medium fp32 decodes 1.6x faster, large q8 1.2x), a fresh EnCodec arena takes 512x fewer page
+ * faults (10 s of audio decoded in ~1.9 s instead of ~3.3 s) and sessions load ~2x faster.
+ * Not `mmap_threshold`: a 1 MiB threshold lowered peak RSS ~10 % but made every large per-step
+ * output its own mapping, faulted in afresh each step (the merged decoder ran 3x slower).
  * glibc reads tunables only when a process starts, hence the relaunch below.
  */
-export const MALLOC_TUNABLES = ['glibc.malloc.hugetlb=1', 'glibc.malloc.mmap_threshold=1048576'];
+export const MALLOC_TUNABLES = ['glibc.malloc.hugetlb=1'];
 
 /** Set to 0 to run without the relaunch (and without the tunables). */
 export const RELAUNCH_ENV = 'MUSICGEN_MALLOC_TUNABLES';

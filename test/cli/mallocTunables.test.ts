@@ -53,11 +53,10 @@ const baseEnv = (): NodeJS.ProcessEnv => {
 };
 
 describe('malloc tunables for the musicgen command', () => {
-  it('adds huge pages and the mmap threshold to GLIBC_TUNABLES, keeping what the user set', () => {
+  it('adds huge pages to GLIBC_TUNABLES, keeping what the user set', () => {
     expect(withMallocTunables(undefined)).toBe(MALLOC_TUNABLES.join(':'));
-    expect(withMallocTunables('glibc.malloc.hugetlb=0:glibc.cpu.hwcaps=-AVX512F')).toBe(
-      'glibc.malloc.hugetlb=0:glibc.cpu.hwcaps=-AVX512F:glibc.malloc.mmap_threshold=1048576',
-    );
+    expect(withMallocTunables('glibc.malloc.hugetlb=0:glibc.cpu.hwcaps=-AVX512F')).toBe('glibc.malloc.hugetlb=0:glibc.cpu.hwcaps=-AVX512F');
+    expect(withMallocTunables('glibc.cpu.hwcaps=-AVX512F')).toBe('glibc.cpu.hwcaps=-AVX512F:glibc.malloc.hugetlb=1');
     expect(needsRelaunch({}, true)).toBe(true);
     expect(needsRelaunch({ GLIBC_TUNABLES: withMallocTunables('') }, true)).toBe(false);
     expect(needsRelaunch({}, false)).toBe(false); // not glibc: nothing to gain
