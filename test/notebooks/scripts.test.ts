@@ -4,13 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './notebookRun.js';
+import { MALLOC_TUNABLES } from '../../src/cli/mallocTunables.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'musicgen-nb-scripts-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('jupyter/kernels/tslab/kernel.json', () => {
   it('runs this checkout tslab relative to the spec folder, with no absolute path', () => {
-    const spec = JSON.parse(readFileSync(join(ROOT, 'jupyter', 'kernels', 'tslab', 'kernel.json'), 'utf8')) as { argv: string[]; language: string };
+    const spec = JSON.parse(readFileSync(join(ROOT, 'jupyter', 'kernels', 'tslab', 'kernel.json'), 'utf8')) as { argv: string[]; language: string; env?: Record<string, string> };
+    // The kernel runs under the same malloc tunables as the musicgen command (huge pages).
+    expect(spec.env?.GLIBC_TUNABLES).toBe(MALLOC_TUNABLES.join(':'));
     expect(spec.argv).toEqual(['node', '{resource_dir}/../../../node_modules/tslab/bin/tslab', 'kernel', '--config-path', '{connection_file}']);
     expect(spec.language).toBe('typescript');
     // {resource_dir} is jupyter/kernels/tslab: three levels up is the project root.
@@ -27,7 +30,8 @@ describe('scripts/register-kernel.js', () => {
     });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`registered kernel "musicgen-test" in ${join(dataDir, 'kernels', 'musicgen-test')}`);
-    const spec = JSON.parse(readFileSync(join(dataDir, 'kernels', 'musicgen-test', 'kernel.json'), 'utf8')) as { argv: string[] };
+    const spec = JSON.parse(readFileSync(join(dataDir, 'kernels', 'musicgen-test', 'kernel.json'), 'utf8')) as { argv: string[]; env?: Record<string, string> };
+    expect(spec.env?.GLIBC_TUNABLES).toBe(MALLOC_TUNABLES.join(':'));
     // A copy outside the project cannot use {resource_dir}: node and tslab are absolute.
     expect(spec.argv).toEqual([process.execPath, join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'kernel', '--config-path', '{connection_file}']);
   });
