@@ -123,15 +123,6 @@ for (const c of contenders) {
   if (!r.error) log(`  ${f(r.stepsPerSec, 2)} steps/s, median step ${f(r.medianStepMs)} ms, RTF ${f(r.rtf, 2)}, load ${f(r.loadMs / 1000)} s, peak RSS ${f(r.maxRssBytes / 2 ** 30, 2)} GiB`);
 }
 
-// ---- 3b. share of the roofline with the bandwidth probe interleaved step by step ----
-const interleaved = {};
-for (const dtype of ['fp32', 'q8']) {
-  log(`${dtype}: roofline with the probe interleaved (${SECONDS} s of audio)`);
-  interleaved[dtype] = tryChild('roofline.js', ['--dir', dirs[dtype], '--dtype', dtype, '--seconds', String(SECONDS)]);
-  const r = interleaved[dtype];
-  if (!r.error) log(`  ${f(100 * r.fractionOfRoofline, 0)} % of roofline (${f(r.stepsPerSec, 2)} of ${f(r.roofStepsPerSec, 2)} steps/s, probe ${f(r.probeMedianGBps)} GB/s median)`);
-}
-
 // ---- 4. time per step vs past length (isolated decoder steps) and a profile at 500 ----
 // steps[dtype] = our kvbuffer decoder, steps[`${dtype} merged`] = the transformers.js graph.
 const steps = {};
@@ -191,7 +182,7 @@ const ref = byName['transformers.js fp32, intraOpNumThreads 2'];
 const refQ8 = byName['transformers.js q8, intraOpNumThreads 2'];
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 const minutes = (Date.now() - started) / 60000;
-const raw = { when, quick, priority, seconds: SECONDS, bandwidth, interleaved, gen, steps, profiles, candidates, int8, weightBytes, cacheBytesPerPast, minutes, loadavgEnd: loadavg() };
+const raw = { when, quick, priority, seconds: SECONDS, bandwidth, gen, steps, profiles, candidates, int8, weightBytes, cacheBytesPerPast, minutes, loadavgEnd: loadavg() };
 const rawFile = join(cacheDir(), 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(rawFile, JSON.stringify(raw, null, 2));
 log(`raw results: ${rawFile}`);
@@ -251,20 +242,6 @@ md.push(
     'Peak RSS = the child\'s maxRSS; "files" = the .onnx files the contender loads (ours also loads EnCodec encode).',
   '',
 );
-md.push('### Share of the roofline, probe interleaved step by step', '');
-md.push(
-  'This VM\'s speed drifts by 20 % and more over minutes, so the table above (probe and contenders minutes apart) can mis-state the share either way. ' +
-    'scripts/bench/roofline.js runs one generate (same settings) with a GEMV probe run (256 MiB) right before every decoder step; each step\'s roofline time uses the bandwidth of the probe runs around it (median of 9). ' +
-    'Steps include the loop\'s JavaScript (sampling, CFG, K/V append), not the probe.',
-  '',
-  '| dtype | steps/s (probe excluded) | roofline steps/s | **share of roofline** | median step share | probe GB/s median (worst-best) | load avg |',
-  '|---|---:|---:|---:|---:|---:|---:|',
-);
-for (const [dtype, r] of Object.entries(interleaved)) {
-  if (r.error) md.push(`| ${dtype} | failed: ${r.error} | | | | | |`);
-  else md.push(`| ${dtype} | ${f(r.stepsPerSec, 2)} | ${f(r.roofStepsPerSec, 2)} | **${f(100 * r.fractionOfRoofline, 0)} %** | ${f(100 * r.medianStepFraction, 0)} % | ${f(r.probeMedianGBps)} (${f(r.probeWorstGBps)}-${f(r.probeBestGBps)}) | ${f(r.loadavg[0])}-${f(r.loadavg[1])} |`);
-}
-md.push('');
 md.push('### Time per step vs past length', '');
 md.push(
   'Isolated decoder steps (scripts/bench/steps.js: cache of length P fed as random tensors; kvbuffer buffers at the capacity the loop gives them, P rounded up to 128; ' +
@@ -303,10 +280,9 @@ md.push('', '### Issue 8 goals, this run', '');
 const ours = byName['musicgen-ts fp32'];
 const oursQ8 = byName['musicgen-ts q8'];
 if (ours && !ours.error && ref && !ref.error) {
-  const inter = interleaved.fp32 && !interleaved.fp32.error ? `, **${f(100 * interleaved.fp32.fractionOfRoofline, 0)} %** with the probe interleaved` : '';
   const tunedRef = byName['transformers.js fp32, intraOpNumThreads 2, malloc tunables'];
   const vsTuned = tunedRef && !tunedRef.error ? ` (**${f(ours.stepsPerSec / tunedRef.stepsPerSec, 2)}x** when transformers.js runs under the same malloc tunables)` : '';
-  md.push(`- fp32 >= 2x transformers.js (2 threads): **${f(ours.stepsPerSec / ref.stepsPerSec, 2)}x**${vsTuned}; >= 70 % of roofline: **${f((100 * ours.stepsPerSec) / roof('fp32'), 0)} %** (probe apart)${inter}.`);
+  md.push(`- fp32 >= 2x transformers.js (2 threads): **${f(ours.stepsPerSec / ref.stepsPerSec, 2)}x**${vsTuned}; >= 70 % of roofline: **${f((100 * ours.stepsPerSec) / roof('fp32'), 0)} %**.`);
 }
 if (flat('fp32')) md.push(`- flat step cost (P 10 -> ${PASTS.at(-1)} within 20 %): fp32 **${f(flat('fp32'), 2)}x**, q8 **${f(flat('q8'), 2)}x**.`);
 if (oursQ8 && !oursQ8.error) md.push(`- q8 RTF <= 1 for ${SECONDS} s: **${f(oursQ8.rtf, 2)}**.`);

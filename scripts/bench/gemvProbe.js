@@ -1,4 +1,4 @@
-// The GEMV bandwidth probe shared by bandwidth.js and roofline.js: onnxruntime MatMuls of a
+// The GEMV bandwidth probe of bandwidth.js: onnxruntime MatMuls of a
 // [2, 1, 1024] activation (CFG batch 2, one position) through `blocks` pairs of fp32 weights
 // [1024, 4096] and [4096, 1024] (musicgen-small's FFN shapes), 32 MiB per pair, each read once
 // per run: memory is read the way a decoder step reads its weights.

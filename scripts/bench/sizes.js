@@ -79,7 +79,7 @@ writeFileSync(join(cacheDir(), 'results', `sizes-${new Date().toISOString().repl
 const md = ['## Model sizes: small, medium, large (issue 8)', ''];
 md.push(
   `Measured ${when} on ${machineLine()} (${f(totalmem() / 2 ** 30, 0)} GiB), onnxruntime-node 1.30.0, in ${f(minutes)} min. ` +
-    `Random folders of the published sizes (\`musicgen synth small|medium|large\`: 24 x 1024 / 48 x 1536 / 48 x 2048 decoder layers, T5-base text encoder, EnCodec 32 kHz), ` +
+    `Random folders of the published sizes (\`musicgen synth --preset small|medium|large\`: 24 x 1024 / 48 x 1536 / 48 x 2048 decoder layers, T5-base text encoder, EnCodec 32 kHz), ` +
     `our kvbuffer decoder, 2 threads, glibc malloc tunables as the \`musicgen\` command sets them (\`${TUNED_ENV.GLIBC_TUNABLES}\`), ${SECONDS} s of audio with CFG 3, one prompt, sampling; each row in its own process. ` +
     `Memory bandwidth probe in the same run: ${f(bandwidth.gemv.medianGBps)} GB/s median (load average ${f(bandwidth.loadavg)}).`,
   '',
@@ -102,7 +102,7 @@ for (const r of rows) {
 }
 md.push(
   '',
-  'Decoder weights = bytes a cached step reads (roofline: those plus the KV cache at the average past length, at the probe\'s median bandwidth). ' +
+  'Decoder weights = bytes a cached step reads (roofline: those plus the KV cache at the average past length, at the probe\'s median bandwidth; the probe runs after the rows and this VM drifts ~20 % over minutes, so read that column with that margin). ' +
     'RTF = wall time of generate (text encoder, decoder, EnCodec) / audio duration. Files = the four .onnx graphs with their external data.',
   '',
 );
