@@ -23,7 +23,7 @@ import { loadavg, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir, modelDir } from './bench/build-models.js';
-import { withMallocTunables } from '../dist/cli/mallocTunables.js';
+import { PLAIN_ENV, runBenchScript as child, TUNED_ENV } from './bench/child.js';
 import { VARIANTS } from './bench/build-variants.js';
 import { f, int8Markdown, machineLine, rooflineStepsPerSec, stepBytes, writeSection } from './bench/report.js';
 
@@ -36,11 +36,8 @@ const PASTS = quick ? [10, 250, 500] : [10, 250, 500, 1000, 1500];
 const PRESET = args.includes('--preset') ? args[args.indexOf('--preset') + 1] : 'small'; // --preset tiny: smoke test of the harness
 const started = Date.now();
 // Our rows run under the malloc tunables the `musicgen` command and the notebook kernel set
-// (transparent huge pages: src/cli/mallocTunables.ts), as do the bandwidth probe and the
-// isolated steps; transformers.js runs out of the box, plus one row under the same tunables.
-const TUNED_ENV = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES) };
-const PLAIN_ENV = { ...process.env };
-delete PLAIN_ENV.GLIBC_TUNABLES;
+// (TUNED_ENV, bench/child.js), as do the bandwidth probe and the isolated steps; transformers.js
+// runs out of the box (PLAIN_ENV), plus one row under the same tunables.
 // --priority: run this process and its children at nice -10 (root only) so other work on a shared
 // VM perturbs the timings less. The report says when it was used.
 const priority = args.includes('--priority');
@@ -48,14 +45,6 @@ if (priority) setPriority(0, -10);
 
 function log(msg) {
   process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
-}
-
-/** Runs a script of scripts/bench in a child process; returns its last stdout line as JSON. */
-function child(script, childArgs, { json = true, env = TUNED_ENV } = {}) {
-  const r = spawnSync(process.execPath, ['--expose-gc', join(here, 'bench', script), ...childArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20, env });
-  if (r.status !== 0) throw new Error(`${script} ${childArgs.join(' ')} exited with ${r.status}`);
-  if (!json) return r.stdout;
-  return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }
 
 function tryChild(script, childArgs, opts = {}) {

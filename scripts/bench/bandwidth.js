@@ -10,7 +10,6 @@ import { loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { OnnxGraph } from '../../dist/convert/graph.js';
 import { serializeModel } from '../../dist/convert/serialize.js';
-import { createGemvProbe, randomF32, sessionOptions } from './gemvProbe.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -20,7 +19,15 @@ const opt = (name, dflt) => {
 const BLOCKS = Number(opt('blocks', '16'));
 const RUNS = Number(opt('runs', '25'));
 const THREADS = Number(opt('threads', '2'));
-const options = sessionOptions(THREADS);
+const H = 1024;
+const F = 4096;
+const options = { intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
+
+function randomF32(n, scale) {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (Math.random() - 0.5) * scale;
+  return a;
+}
 
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -39,10 +46,19 @@ async function timeRuns(session, feeds) {
 }
 
 // GEMV-like probe.
-const probe = await createGemvProbe(BLOCKS, THREADS);
-const bytes = probe.bytes;
-const gemvMs = await timeRuns(probe.session, probe.feeds);
-await probe.session.release();
+const g = new OnnxGraph('bandwidth');
+let x = g.input('x', 'float32', [2, 1, H]);
+for (let b = 0; b < BLOCKS; b++) {
+  x = g.matMul(x, g.weight(`up${b}`, 'float32', [H, F], randomF32(H * F, 2 / Math.sqrt(H))));
+  x = g.matMul(x, g.weight(`down${b}`, 'float32', [F, H], randomF32(F * H, 2 / Math.sqrt(F))));
+}
+g.output(x, 'y', 'float32', [2, 1, H]);
+const bytes = BLOCKS * 2 * H * F * 4;
+let session = await ort.InferenceSession.create(serializeModel(g, 'bandwidth.onnx').model, options);
+g.initializers.length = 0;
+const gemvMs = await timeRuns(session, { x: new ort.Tensor('float32', randomF32(2 * H, 1), [2, 1, H]) });
+await session.release();
+session = null;
 
 // Plain streaming read of an input of the same size.
 const r = new OnnxGraph('reduce');

@@ -58,25 +58,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const dtypes = (process.argv[3] ?? 'fp32,q8').split(',');
   for (const dtype of dtypes) {
     const t0 = performance.now();
-    if (isBuilt(preset, dtype) && (preset === 'small' || preset === 'tiny')) {
-      const added = addKvbufferDecoder(preset, dtype);
+    // small holds both layouts (transformers.js runs the merged one); the model-size comparison
+    // (medium, large) runs ours only, so those folders get the kvbuffer decoder alone.
+    const bothLayouts = preset === 'small' || preset === 'tiny';
+    if (isBuilt(preset, dtype)) {
+      const added = bothLayouts && addKvbufferDecoder(preset, dtype);
       console.log(`${added ? 'added the kvbuffer decoder to' : 'cached:'} ${modelDir(preset, dtype)}${added ? ` in ${((performance.now() - t0) / 1000).toFixed(1)} s` : ''}`);
       continue;
     }
-    if (isBuilt(preset, dtype)) {
-      console.log(`cached: ${modelDir(preset, dtype)}`);
-      continue;
-    }
-    // small holds both layouts (transformers.js runs the merged one); the model-size comparison
-    // (medium, large) runs ours only, so those folders get the kvbuffer decoder alone.
-    const decoderLayout = preset === 'small' || preset === 'tiny' ? 'both' : 'kvbuffer';
     let lastLog = 0;
     const progress = (done, total, stage) => {
       if (performance.now() - lastLog < 10000 && done !== total) return;
       lastLog = performance.now();
       process.stderr.write(`  ${preset} ${dtype}: ${stage} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
     };
-    synthesizeModel(preset, modelDir(preset, dtype), { seed: BENCH_SEED, dtype, force: true, decoderLayout, progress });
+    synthesizeModel(preset, modelDir(preset, dtype), { seed: BENCH_SEED, dtype, force: true, decoderLayout: bothLayouts ? 'both' : 'kvbuffer', progress });
     console.log(`built ${modelDir(preset, dtype)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
 }

@@ -1,25 +1,20 @@
 // Model-size comparison (issue 8): random musicgen-small, -medium and -large-sized folders, each
 // built once into the bench cache, each generating 10 s of audio with CFG 3 in its own process
-// (scripts/bench/contender.js, our kvbuffer decoder, 2 threads), with a bandwidth probe in the
+// (scripts/bench/contender.js, our kvbuffer decoder, 2 threads, malloc tunables), with a bandwidth probe in the
 // same run for the roofline. Run by `npm run bench` (skip with --no-sizes) or alone:
 //
-//   node scripts/bench/sizes.js [--sizes small:fp32,small:q8,medium:q8,medium:fp32,large:q8] [--seconds 10] [--write]
+//   node scripts/bench/sizes.js [--sizes small:fp32,...,large:fp32 (default: all six)] [--seconds 10] [--write]
 //
 // Every size runs in both precisions: with external data (files over 2 GB) onnxruntime maps the
 // weights and drops them once prepacked, so even large in fp32 (13.5 GB of files) peaks near 1.15x
 // its files; building it takes ~15 GB for a few minutes, once.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { freemem, loadavg, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { withMallocTunables } from '../../dist/cli/mallocTunables.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { freemem, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { cacheDir, modelDir } from './build-models.js';
+import { runBenchScript as child, TUNED_ENV } from './child.js';
 import { f, machineLine, rooflineStepsPerSec, stepBytes, writeSection } from './report.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-// As the `musicgen` command runs: glibc malloc on transparent huge pages.
-const TUNED_ENV = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES) };
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
@@ -43,25 +38,17 @@ function log(msg) {
   process.stderr.write(`[sizes ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
 }
 
-function child(script, childArgs, { json = true } = {}) {
-  const r = spawnSync(process.execPath, ['--expose-gc', join(here, script), ...childArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20, env: TUNED_ENV });
-  if (r.status !== 0) throw new Error(`${script} ${childArgs.join(' ')} exited with ${r.status ?? r.signal}`);
-  return json ? JSON.parse(r.stdout.trim().split('\n').at(-1)) : r.stdout;
-}
-
 const rows = [];
 for (const { preset, dtype } of sizes) {
-  const t0 = Date.now();
   try {
     log(`${preset} ${dtype}: build (cached after the first run)`);
-    const built = child('build-models.js', [preset, dtype], { json: false });
-    const buildS = built.includes('built ') ? (Date.now() - t0) / 1000 : null;
+    child('build-models.js', [preset, dtype], { json: false });
     const dir = modelDir(preset, dtype);
     const decoder = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).decoder;
     log(`${preset} ${dtype}: load + ${SECONDS} s of audio (free memory ${f(freemem() / 2 ** 30)} GiB)`);
     const r = child('contender.js', ['--impl', 'ours', '--dir', dir, '--dtype', dtype, '--seconds', String(SECONDS), '--layout', 'kvbuffer']);
     log(`  ${f(r.stepsPerSec, 2)} steps/s, RTF ${f(r.rtf, 2)}, load ${f(r.loadMs / 1000)} s, peak RSS ${f(r.maxRssBytes / 2 ** 30, 2)} GiB`);
-    rows.push({ preset, dtype, decoder, buildS, ...r });
+    rows.push({ preset, dtype, decoder, ...r });
   } catch (e) {
     log(`FAILED: ${e.message}`);
     rows.push({ preset, dtype, error: e.message });

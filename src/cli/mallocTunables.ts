@@ -30,10 +30,14 @@ function isGlibc(): boolean {
   return Boolean(report?.header?.glibcVersionRuntime);
 }
 
-/** Whether this process should relaunch itself under the tunables. */
-export function needsRelaunch(env: NodeJS.ProcessEnv = process.env, glibc = isGlibc()): boolean {
-  if (!glibc || env[RELAUNCH_ENV] === '0' || env[RELAUNCH_ENV] === 'active') return false;
-  return withMallocTunables(env.GLIBC_TUNABLES) !== (env.GLIBC_TUNABLES ?? '');
+/**
+ * Whether this process should relaunch itself under the tunables. `glibc` defaults to asking the
+ * runtime, which costs a diagnostic report, so only after the cheap environment checks.
+ */
+export function needsRelaunch(env: NodeJS.ProcessEnv = process.env, glibc?: boolean): boolean {
+  if (env[RELAUNCH_ENV] === '0' || env[RELAUNCH_ENV] === 'active') return false;
+  if (withMallocTunables(env.GLIBC_TUNABLES) === (env.GLIBC_TUNABLES ?? '')) return false;
+  return glibc ?? isGlibc();
 }
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
