@@ -17,7 +17,7 @@ export {
   resolveGenerationParams,
 } from './inference/generationParams.js';
 export type { GenerationParams, ResolvedGenerationParams } from './inference/generationParams.js';
-export { AbortError, GenerationInputError, GraphMismatchError, MissingModelFileError } from './inference/errors.js';
+export { AbortError, GenerationInputError, GraphMismatchError, LoadOptionError, MissingModelFileError } from './inference/errors.js';
 export { locateModelFiles, MODEL_DTYPE_SUFFIX } from './inference/modelFiles.js';
 export type { ModelDtype, ModelFiles } from './inference/modelFiles.js';
 export { parseModelConfig, ModelConfigError } from './inference/modelConfig.js';

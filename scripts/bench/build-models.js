@@ -2,17 +2,19 @@
 // They live outside the repo (MUSICGEN_BENCH_CACHE, default ~/.cache/musicgen-ts/bench): ~2.3 GB
 // per folder and ~85 s each to build, so every later `npm run bench` reuses them.
 // Run as its own process: building small peaks at ~3.5 GB of RSS, freed when it exits.
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { buildDecoderGraph } from '../../dist/convert/decoderGraph.js';
-import { graphMetadata, synthesizeModel } from '../../dist/convert/modelFolder.js';
+import { buildEncodecDecodeFramesGraph, buildEncodecDecodeUpsampleGraph } from '../../dist/convert/encodec/index.js';
+import { graphMetadata, synthesizeModel, withExternalDataHint } from '../../dist/convert/modelFolder.js';
 import { presetConfig } from '../../dist/convert/presets.js';
 import { quantizeDecoderGraph } from '../../dist/convert/quantize.js';
 import { RandomWeights } from '../../dist/convert/randomWeights.js';
 import { writeOnnxModel } from '../../dist/convert/serialize.js';
 import { CheckedWeights } from '../../dist/convert/weights.js';
-import { parseModelConfig } from '../../dist/inference/modelConfig.js';
+import { codebooksPerChannel, parseModelConfig } from '../../dist/inference/modelConfig.js';
+import { externalize } from './externalize.js';
 
 export const BENCH_SEED = 1234;
 
@@ -29,28 +31,59 @@ export function isBuilt(preset, dtype) {
   return existsSync(join(modelDir(preset, dtype), 'config.json'));
 }
 
+const exists = (onnxDir, file) => existsSync(join(onnxDir, file));
+
 /**
- * Folders hold both decoder layouts: ours runs kvbuffer, transformers.js the merged one, on the
- * same weights. Folders built before the kvbuffer layout get that one decoder built, as the
- * converter writes it: one file (an external-data copy from an earlier trial is replaced; it made
- * fp32 steps stall on page faults, BENCHMARKS.md).
+ * Brings a folder built by an earlier converter to what it writes now, without rebuilding the
+ * decoder (large fp32 takes minutes): the kvbuffer decoder when missing, EnCodec decode in its two
+ * halves, every graph's weights in `<file>_data` but the merged decoder's (an earlier copy of it
+ * stays), and config.json's transformers.js hint. Returns what it did.
  */
-function addKvbufferDecoder(preset, dtype) {
-  const name = `decoder_model_kvbuffer${dtype === 'q8' ? '_quantized' : ''}.onnx`;
-  const onnxDir = join(modelDir(preset, dtype), 'onnx');
-  if (existsSync(join(onnxDir, name)) && !existsSync(join(onnxDir, `${name}_data`))) return false;
+function upgradeFolder(preset, dtype, bothLayouts) {
+  const dir = modelDir(preset, dtype);
+  const onnxDir = join(dir, 'onnx');
   const config = parseModelConfig(presetConfig(preset, BENCH_SEED));
-  const g = buildDecoderGraph(config, new CheckedWeights(new RandomWeights(BENCH_SEED)), undefined, 'kvbuffer');
-  // The graph names its data file, so write both under their final names in a scratch folder.
-  const tmp = join(onnxDir, `.kvbuffer-${process.pid}`);
+  const weights = () => new CheckedWeights(new RandomWeights(BENCH_SEED));
+  const suffix = dtype === 'q8' ? '_quantized' : '';
+  const kvbuffer = `decoder_model_kvbuffer${suffix}.onnx`;
+  const done = [];
+  // Each graph is written under its final name in a scratch folder (it names its data file).
+  const tmp = join(onnxDir, `.upgrade-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
-  writeOnnxModel(join(tmp, name), dtype === 'q8' ? quantizeDecoderGraph(g) : g, {
-    metadata: graphMetadata(config, { graph: 'decoder_model_kvbuffer', dtype }),
-  });
-  rmSync(join(onnxDir, `${name}_data`), { force: true });
-  renameSync(join(tmp, name), join(onnxDir, name));
-  rmSync(tmp, { recursive: true, force: true });
-  return true;
+  const place = (file) => {
+    for (const f of [file, `${file}_data`]) if (existsSync(join(tmp, f))) renameSync(join(tmp, f), join(onnxDir, f));
+    done.push(file);
+  };
+  try {
+    const write = (file, graph, graphName) => {
+      writeOnnxModel(join(tmp, file), graph, { metadata: graphMetadata(config, { graph: graphName, ...(graphName.startsWith('decoder') ? { dtype } : {}) }), forceExternalData: true });
+      place(file);
+    };
+    if (bothLayouts && !exists(onnxDir, kvbuffer)) {
+      const g = buildDecoderGraph(config, weights(), undefined, 'kvbuffer');
+      write(kvbuffer, dtype === 'q8' ? quantizeDecoderGraph(g) : g, 'decoder_model_kvbuffer');
+    }
+    const k = codebooksPerChannel(config);
+    if (!exists(onnxDir, 'encodec_decode_frames.onnx')) write('encodec_decode_frames.onnx', buildEncodecDecodeFramesGraph(config.audioEncoder, weights(), k), 'encodec_decode_frames');
+    if (!exists(onnxDir, 'encodec_decode_upsample.onnx')) write('encodec_decode_upsample.onnx', buildEncodecDecodeUpsampleGraph(config.audioEncoder, weights()), 'encodec_decode_upsample');
+    for (const file of [kvbuffer, 'text_encoder.onnx', 'encodec_decode.onnx', 'encodec_encode.onnx']) {
+      if (!exists(onnxDir, file) || exists(onnxDir, `${file}_data`)) continue;
+      externalize(join(onnxDir, file), join(tmp, file), 64);
+      place(file);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const external = readdirSync(onnxDir).filter((f) => f.endsWith('.onnx') && existsSync(join(onnxDir, `${f}_data`)));
+  const configPath = join(dir, 'config.json');
+  const raw = JSON.parse(readFileSync(configPath, 'utf8'));
+  const hinted = withExternalDataHint(raw, external);
+  if (JSON.stringify(hinted) !== JSON.stringify(raw)) {
+    writeFileSync(`${configPath}.tmp`, `${JSON.stringify(hinted, null, 2)}\n`);
+    renameSync(`${configPath}.tmp`, configPath);
+    done.push('config.json');
+  }
+  return done;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -62,8 +95,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     // (medium, large) runs ours only, so those folders get the kvbuffer decoder alone.
     const bothLayouts = preset === 'small' || preset === 'tiny';
     if (isBuilt(preset, dtype)) {
-      const added = bothLayouts && addKvbufferDecoder(preset, dtype);
-      console.log(`${added ? 'added the kvbuffer decoder to' : 'cached:'} ${modelDir(preset, dtype)}${added ? ` in ${((performance.now() - t0) / 1000).toFixed(1)} s` : ''}`);
+      const upgraded = upgradeFolder(preset, dtype, bothLayouts);
+      const took = `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+      console.log(upgraded.length ? `upgraded ${modelDir(preset, dtype)} (${upgraded.join(', ')}) in ${took}` : `cached: ${modelDir(preset, dtype)}`);
       continue;
     }
     let lastLog = 0;

@@ -12,7 +12,8 @@
 // unless --keep. Heavy: run it alone on the machine (fp32: ~1 min per variant on 2 cores).
 //
 // Layouts (decoder_model_kvbuffer{,_quantized}.onnx of the folder, rewritten):
-//   embedded  the folder's file, weights inside the protobuf (what we ship)
+//   embedded  the folder's file as the converter wrote it: weights inside the protobuf until session 4
+//             of 2026-11-24; since then the converter writes external data, so this row is ext64 again
 //   ext64     weights in <file>_data, 64-byte aligned offsets (as src/convert/serialize.ts forceExternalData)
 //   ext4k     the same with 4096-byte (page) aligned offsets
 //   prepacked saved by onnxruntime itself (optimizedModelFilePath) with
@@ -26,12 +27,13 @@
 // gives it back); the ORT-saved prepacked file maps everything (0.1 GiB after create) but is
 // machine-specific, twice the size on disk, and needs the If-subgraph fix-up in saveWithOrt.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { modelDir } from './build-models.js';
+import { forEachInitializer, externalize } from './externalize.js';
 
 const { onnx } = onnxProto;
 const args = process.argv.slice(2);
@@ -48,46 +50,6 @@ const layoutFile = (dtype, layout) => (layout === 'embedded' ? sourceFile(dtype)
 
 // ---------------------------------------------------------------------------------------------
 // Layout preparation (each in its own child process: decoding a 1.7 GB protobuf peaks at ~3.5 GB)
-
-/** Calls fn on every TensorProto initializer of g and its subgraphs. */
-function forEachInitializer(g, fn) {
-  for (const t of g.initializer ?? []) fn(t);
-  for (const n of g.node ?? []) {
-    for (const a of n.attribute ?? []) {
-      if (a.g) forEachInitializer(a.g, fn);
-      for (const sg of a.graphs ?? []) forEachInitializer(sg, fn);
-    }
-  }
-}
-
-/** Moves every initializer of >= 1 kB of `src` (weights inside the protobuf) to `<dst>_data`, offsets aligned to `align`. */
-export function externalize(src, dst, align) {
-  const model = onnx.ModelProto.decode(readFileSync(src));
-  const location = `${basename(dst)}_data`;
-  const fd = openSync(join(dirname(dst), location), 'w');
-  let offset = 0;
-  try {
-    forEachInitializer(model.graph, (t) => {
-      const bytes = t.rawData;
-      if (!bytes || bytes.byteLength < EXTERNAL_MIN_BYTES) return;
-      const pad = (align - (offset % align)) % align;
-      if (pad) writeSync(fd, new Uint8Array(pad));
-      offset += pad;
-      for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done);
-      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
-      t.externalData = [
-        { key: 'location', value: location },
-        { key: 'offset', value: String(offset) },
-        { key: 'length', value: String(bytes.byteLength) },
-      ];
-      t.rawData = new Uint8Array(0);
-      offset += bytes.byteLength;
-    });
-  } finally {
-    closeSync(fd);
-  }
-  writeFileSync(dst, onnx.ModelProto.encode(model).finish());
-}
 
 /** onnxruntime optimizes `src` and saves it with external initializers and the kernels' prepacked weights. */
 export async function saveWithOrt(src, dst) {

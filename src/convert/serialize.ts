@@ -140,7 +140,9 @@ export function serializeModel(graph: OnnxGraph, fileName: string, opts: Seriali
     metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
   });
   const model = onnx.ModelProto.encode(proto).finish();
-  return { model, externalChunks: sink ? sink.chunks : null, externalFileName };
+  // Nothing large enough to move (tiny test graphs): no side file.
+  if (!sink || sink.offset === 0) return { model, externalChunks: null, externalFileName: null };
+  return { model, externalChunks: sink.chunks, externalFileName };
 }
 
 function writeChunks(path: string, chunks: Uint8Array[]): void {

@@ -18,15 +18,16 @@ export const SAFETENSORS_FILE = 'model.safetensors';
 export const SAFETENSORS_INDEX = 'model.safetensors.index.json';
 
 /**
- * Graph stems of the model folder layout; the decoder must exist in the requested dtype, as our
- * kvbuffer decoder (taken when present: the faster one, and one decoder is all a folder needs)
- * or the transformers.js merged one.
+ * Graphs of the model folder layout, each as alternatives (sets of stems) in order of preference.
+ * The decoder must exist in the requested dtype, as our kvbuffer decoder (taken when present: the
+ * faster one, and one decoder is all a folder needs) or the transformers.js merged one; EnCodec
+ * decode as our two halves (chunked, less memory) or the transformers.js graph.
  */
-const GRAPHS: ReadonlyArray<{ stems: string[]; required: boolean; fp32Fallback: boolean }> = [
-  { stems: ['text_encoder'], required: true, fp32Fallback: true },
-  { stems: [DECODER_GRAPH_NAME.kvbuffer, DECODER_GRAPH_NAME.merged], required: true, fp32Fallback: false },
-  { stems: ['encodec_decode'], required: true, fp32Fallback: true },
-  { stems: ['encodec_encode'], required: false, fp32Fallback: true },
+const GRAPHS: ReadonlyArray<{ choices: string[][]; required: boolean; fp32Fallback: boolean }> = [
+  { choices: [['text_encoder']], required: true, fp32Fallback: true },
+  { choices: [[DECODER_GRAPH_NAME.kvbuffer], [DECODER_GRAPH_NAME.merged]], required: true, fp32Fallback: false },
+  { choices: [['encodec_decode_frames', 'encodec_decode_upsample'], ['encodec_decode']], required: true, fp32Fallback: true },
+  { choices: [['encodec_encode']], required: false, fp32Fallback: true },
 ];
 
 /** What to download for one dtype: a ready ONNX folder, or a checkpoint to convert afterwards. */
@@ -80,11 +81,13 @@ export function planDownload(repoLabel: string, files: readonly RepoFileEntry[],
   if (hasConfig && decoders.length > 0) {
     const suffix = MODEL_DTYPE_SUFFIX[dtype];
     const picked: RepoFileEntry[] = [];
+    // A stem in the dtype, else (graphs we never quantise) in fp32.
+    const pathOf = (stem: string, fp32Fallback: boolean): string | null =>
+      [`onnx/${stem}${suffix}.onnx`, ...(fp32Fallback ? [`onnx/${stem}.onnx`] : [])].find((p) => byPath.has(p)) ?? null;
     for (const g of GRAPHS) {
-      const wanted = g.stems.map((stem) => `onnx/${stem}${suffix}.onnx`);
-      const fp32 = g.fp32Fallback ? g.stems.map((stem) => `onnx/${stem}.onnx`) : [];
-      const path = [...wanted, ...fp32].find((p) => byPath.has(p)) ?? null;
-      if (path) picked.push(...withExternalData(path, files));
+      const wanted = g.choices.map((stems) => stems.map((stem) => `onnx/${stem}${suffix}.onnx`).join(' + '));
+      const paths = g.choices.map((stems) => stems.map((stem) => pathOf(stem, g.fp32Fallback))).find((ps) => ps.every((p) => p !== null)) ?? null;
+      if (paths) for (const path of paths) picked.push(...withExternalData(path as string, files));
       else if (g.required) {
         throw new DtypeNotAvailableError(
           `${repoLabel} has no ${wanted.join(' or ')} (dtype ${dtype}); dtypes with a decoder there: ${decoders.join(', ')}; choose one of them (--dtype)`,

@@ -11,3 +11,6 @@ export class GenerationInputError extends MusicgenError {}
 
 /** Generation stopped by an AbortSignal (between decoder steps). */
 export class AbortError extends MusicgenError {}
+
+/** A bad option of MusicGen.load (names the option and what it accepts). */
+export class LoadOptionError extends MusicgenError {}

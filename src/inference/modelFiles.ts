@@ -32,6 +32,8 @@ export interface GenerationConfigFile {
 }
 
 /** Where each graph and metadata file of a model folder is (DESIGN.md §2). */
+export type EncodecDecodeFiles = { kind: 'whole'; graph: string } | { kind: 'split'; frames: string; upsample: string };
+
 export interface ModelFiles {
   dir: string;
   dtype: ModelDtype;
@@ -41,7 +43,11 @@ export interface ModelFiles {
   decoder: string;
   /** Which decoder graph `decoder` is. */
   decoderLayout: DecoderLayout;
-  encodecDecode: string;
+  /**
+   * EnCodec decode: our folders split it in two (encodec_decode_frames + encodec_decode_upsample,
+   * run in chunks to bound memory); transformers.js folders have the one encodec_decode graph.
+   */
+  encodecDecode: EncodecDecodeFiles;
   /** Ours, optional: continuation needs it. */
   encodecEncode: string | null;
   /** tokenizer.json + tokenizer_config.json, when the folder has both. */
@@ -69,6 +75,14 @@ function available(onnxDir: string, stem: string): string {
   if (!existsSync(onnxDir)) return 'none';
   const found = readdirSync(onnxDir).filter((f) => f.startsWith(stem) && f.endsWith('.onnx'));
   return found.length ? found.join(', ') : 'none';
+}
+
+/** The split pair when the folder has both halves, else the one graph (a missing one is reported by `need`). */
+function locateEncodecDecode(onnxDir: string, dtype: ModelDtype, need: (stem: string, fallback: boolean) => string): EncodecDecodeFiles {
+  const frames = graphFile(onnxDir, 'encodec_decode_frames', dtype, true);
+  const upsample = graphFile(onnxDir, 'encodec_decode_upsample', dtype, true);
+  if (frames && upsample) return { kind: 'split', frames, upsample };
+  return { kind: 'whole', graph: need('encodec_decode', true) };
 }
 
 /**
@@ -133,7 +147,7 @@ export function locateModelFiles(dir: string, dtype: string = 'fp32', decoderLay
     textEncoder,
     decoder,
     decoderLayout: layout,
-    encodecDecode: need('encodec_decode', true),
+    encodecDecode: locateEncodecDecode(onnxDir, d, need),
     encodecEncode: graphFile(onnxDir, 'encodec_encode', d, true),
     tokenizer: existsSync(tokJson) && existsSync(tokConfig) ? { json: tokJson, config: tokConfig } : null,
   };

@@ -10,10 +10,10 @@ import type { MusicgenModelConfig } from './modelConfig.js';
 import { Rng } from './rng.js';
 import {
   checkDecoderGraph,
-  checkEncodecDecodeGraph,
   checkEncodecEncodeGraph,
   checkTextEncoderGraph,
   createSession,
+  loadEncodecDecode,
 } from './sessions.js';
 import { TextTokenizer, type TokenizedBatch } from './textTokenizer.js';
 import { runTokenLoop, type LoopItem } from './tokenLoop.js';
@@ -34,6 +34,12 @@ export interface LoadOptions {
    * takes our kvbuffer decoder when present, else the transformers.js `merged` one.
    */
   decoderLayout?: string;
+  /**
+   * Frames x (items x channels) per run of EnCodec's upsampling half, which bounds the memory of
+   * turning codes into audio (default 50: ~0.03 GiB at musicgen's EnCodec). Folders with the
+   * one transformers.js encodec_decode graph decode in one run.
+   */
+  codecChunkFrameRows?: number;
 }
 
 /** Descriptions, or token ids already made by a T5 tokenizer (right-padded, mask 1 = token). */
@@ -118,12 +124,17 @@ export class MusicGen {
   }
 
   static async load(dir: string, opts: LoadOptions = {}): Promise<MusicGen> {
+    // Before any session opens: a bad option should not cost a model load.
+    if (opts.codecChunkFrameRows !== undefined) AudioCodec.checkChunkFrameRows(opts.codecChunkFrameRows);
     const files = locateModelFiles(dir, opts.dtype, opts.decoderLayout);
     const session = (path: string): Promise<ort.InferenceSession> => createSession(path, { threads: opts.threads });
-    const [textEncoder, decoder, encodecDecode] = await Promise.all([session(files.textEncoder), session(files.decoder), session(files.encodecDecode)]);
+    const [textEncoder, decoder, encodecDecode] = await Promise.all([
+      session(files.textEncoder),
+      session(files.decoder),
+      loadEncodecDecode(files.encodecDecode, opts.threads),
+    ]);
     checkTextEncoderGraph(files.textEncoder, textEncoder);
     checkDecoderGraph(files.decoder, decoder, files.config, files.decoderLayout);
-    checkEncodecDecodeGraph(files.encodecDecode, encodecDecode);
     const encodePath = files.encodecEncode;
     const loadEncoder = encodePath
       ? async (): Promise<ort.InferenceSession> => {
@@ -133,7 +144,7 @@ export class MusicGen {
         }
       : null;
     const tokenizer = files.tokenizer ? TextTokenizer.load(files.tokenizer.json, files.tokenizer.config) : null;
-    return new MusicGen(files, textEncoder, decoder, new AudioCodec(files.config, encodecDecode, loadEncoder), tokenizer);
+    return new MusicGen(files, textEncoder, decoder, new AudioCodec(files.config, encodecDecode, loadEncoder, opts.codecChunkFrameRows), tokenizer);
   }
 
   get config(): MusicgenModelConfig {

@@ -2,12 +2,20 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { PAST_LENGTH_INPUT, type DecoderLayout } from './decoderLayout.js';
+import type { EncodecDecodeSessions } from './audioCodec.js';
 import { GraphMismatchError } from './errors.js';
+import type { EncodecDecodeFiles } from './modelFiles.js';
 import type { MusicgenModelConfig } from './modelConfig.js';
 
 export interface SessionOptions {
   /** Intra-op threads; onnxruntime-node otherwise stays on one thread here (~1.7x slower). */
   threads?: number;
+  /**
+   * onnxruntime's memory pattern (default on). Off for EnCodec: its plan for one input length
+   * is a second block beside the arena's first-run chunks (10 s decoded twice: +0.55 GiB of RSS
+   * that stays), and its runs change length from chunk to chunk anyway.
+   */
+  memPattern?: boolean;
 }
 
 export async function createSession(path: string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
@@ -17,7 +25,22 @@ export async function createSession(path: string, opts: SessionOptions = {}): Pr
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionProviders: ['cpu'],
+    enableMemPattern: opts.memPattern ?? true,
   });
+}
+
+/** Opens and checks the EnCodec decode graph(s) of a folder. */
+export async function loadEncodecDecode(files: EncodecDecodeFiles, threads?: number): Promise<EncodecDecodeSessions> {
+  const open = (path: string): Promise<ort.InferenceSession> => createSession(path, { threads, memPattern: false });
+  if (files.kind === 'whole') {
+    const session = await open(files.graph);
+    checkEncodecDecodeGraph(files.graph, session);
+    return { kind: 'whole', session };
+  }
+  const [frames, upsample] = await Promise.all([open(files.frames), open(files.upsample)]);
+  checkEncodecDecodeFramesGraph(files.frames, frames);
+  checkEncodecDecodeUpsampleGraph(files.upsample, upsample);
+  return { kind: 'split', frames, upsample };
 }
 
 function expectNames(file: string, kind: 'input' | 'output', actual: readonly string[], expected: string[], why: string): void {
@@ -70,6 +93,18 @@ export function checkTextEncoderGraph(file: string, session: ort.InferenceSessio
 export function checkEncodecDecodeGraph(file: string, session: ort.InferenceSession): void {
   const why = 'expected EnCodec decode (audio_codes -> audio_values)';
   expectNames(file, 'input', session.inputNames, ['audio_codes'], why);
+  expectNames(file, 'output', session.outputNames, ['audio_values'], why);
+}
+
+export function checkEncodecDecodeFramesGraph(file: string, session: ort.InferenceSession): void {
+  const why = 'expected the frame-rate half of EnCodec decode (audio_codes -> decoder_frames)';
+  expectNames(file, 'input', session.inputNames, ['audio_codes'], why);
+  expectNames(file, 'output', session.outputNames, ['decoder_frames'], why);
+}
+
+export function checkEncodecDecodeUpsampleGraph(file: string, session: ort.InferenceSession): void {
+  const why = 'expected the sample-rate half of EnCodec decode (decoder_frames -> audio_values)';
+  expectNames(file, 'input', session.inputNames, ['decoder_frames'], why);
   expectNames(file, 'output', session.outputNames, ['audio_values'], why);
 }
 

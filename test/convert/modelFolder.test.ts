@@ -47,7 +47,12 @@ describe('model folders', () => {
     const out = join(work, 'tiny');
     const stages: string[] = [];
     const r = convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), out, { progress: (_d, _t, s) => stages.push(s) });
-    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(['decoder_model_kvbuffer.onnx', 'encodec_decode.onnx', 'encodec_encode.onnx', 'text_encoder.onnx']);
+    const graphs = ['decoder_model_kvbuffer.onnx', 'encodec_decode_frames.onnx', 'encodec_decode_upsample.onnx', 'encodec_encode.onnx', 'text_encoder.onnx'];
+    // Every graph keeps its weights in a side file (mapped by onnxruntime, dropped once prepacked),
+    // and config.json tells transformers.js so.
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(graphs.flatMap((g) => [g, `${g}_data`]));
+    const written = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(written['transformers.js_config'].use_external_data_format).toEqual(Object.fromEntries(graphs.map((g) => [g, 1])));
     expect(existsSync(join(out, 'config.json'))).toBe(true);
     expect(existsSync(join(out, 'generation_config.json'))).toBe(true);
     // The fixture's vocabulary (100 ids) is not T5's: no tokenizer is copied.
@@ -60,9 +65,12 @@ describe('model folders', () => {
     const mask = fixtureI64('musicgen-tiny', 'text.attention_mask');
     const h = await enc.run({ input_ids: i64(ids.data, ids.shape), attention_mask: i64(mask.data, mask.shape) });
     expect(relL2(h.last_hidden_state.data as Float32Array, fixtureF32('musicgen-tiny', 'text_encoder.last_hidden_state').data)).toBeLessThan(1e-4);
-    const dec = await ort.InferenceSession.create(join(out, 'onnx', 'encodec_decode.onnx'));
+    // EnCodec decode in its two halves, chained, is HF's decode.
+    const framesHalf = await ort.InferenceSession.create(join(out, 'onnx', 'encodec_decode_frames.onnx'));
+    const upsampleHalf = await ort.InferenceSession.create(join(out, 'onnx', 'encodec_decode_upsample.onnx'));
     const codes = fixtureI64('musicgen-tiny', 'encodec.decode.codes');
-    const audio = await dec.run({ audio_codes: i64(codes.data, codes.shape) });
+    const hidden = await framesHalf.run({ audio_codes: i64(codes.data, codes.shape) });
+    const audio = await upsampleHalf.run({ decoder_frames: hidden.decoder_frames });
     expect(relL2(audio.audio_values.data as Float32Array, fixtureF32('musicgen-tiny', 'encodec.decode.audio_values').data)).toBeLessThan(1e-4);
   });
 
@@ -101,7 +109,10 @@ describe('model folders', () => {
     synthesizeModel('tiny', both, { seed: 7, decoderLayout: 'both' });
     const decoders = (dir: string): string[] => readdirSync(join(dir, 'onnx')).filter((f) => f.startsWith('decoder')).sort();
     expect(decoders(merged)).toEqual(['decoder_model_merged.onnx']);
-    expect(decoders(both)).toEqual(['decoder_model_kvbuffer.onnx', 'decoder_model_merged.onnx']);
+    expect(decoders(both)).toEqual(['decoder_model_kvbuffer.onnx', 'decoder_model_kvbuffer.onnx_data', 'decoder_model_merged.onnx']);
+    // transformers.js opens encodec_decode.onnx: written beside the merged decoder only.
+    expect(existsSync(join(both, 'onnx', 'encodec_decode.onnx'))).toBe(true);
+    expect(existsSync(join(work, 'synth-a', 'onnx', 'encodec_decode.onnx'))).toBe(false);
     const session = await ort.InferenceSession.create(join(merged, 'onnx', 'decoder_model_merged.onnx'));
     expect(session.inputNames).not.toContain('past_sequence_length');
     expect(() => synthesizeModel('tiny', join(work, 'synth-bad'), { decoderLayout: 'fast' })).toThrow(/unknown decoder layout "fast"; choose one of kvbuffer, merged, both/);

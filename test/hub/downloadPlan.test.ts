@@ -78,6 +78,19 @@ describe('planDownload', () => {
     expect(() => planDownload('r', kvOnly, 'q8')).toThrow(/decoder_model_kvbuffer_quantized\.onnx or onnx\/decoder_model_merged_quantized\.onnx \(dtype q8\).*: fp32/);
   });
 
+  it("EnCodec decode: our two halves (with their side files) when both are there, else transformers.js' one graph", () => {
+    const halves = ['onnx/encodec_decode_frames.onnx', 'onnx/encodec_decode_frames.onnx_data', 'onnx/encodec_decode_upsample.onnx', 'onnx/encodec_decode_upsample.onnx_data'];
+    const ours = [...XENOVA_LIKE, ...halves.map(entry)];
+    const codec = (files: string[]): string[] => files.filter((p) => p.startsWith('onnx/encodec_decode'));
+    expect(codec(paths(planDownload('r', ours, 'fp32').files))).toEqual(halves);
+    // q8 has no quantised EnCodec: the fp32 halves.
+    expect(codec(paths(planDownload('r', ours, 'q8').files))).toEqual(halves);
+    const oneHalf = [...XENOVA_LIKE, entry('onnx/encodec_decode_frames.onnx')];
+    expect(codec(paths(planDownload('r', oneHalf, 'fp32').files))).toEqual(['onnx/encodec_decode.onnx']);
+    const neither = ['config.json', 'onnx/text_encoder.onnx', 'onnx/decoder_model_kvbuffer.onnx', 'onnx/encodec_decode_frames.onnx'].map(entry);
+    expect(() => planDownload('r', neither, 'fp32')).toThrow(/encodec_decode_frames\.onnx \+ onnx\/encodec_decode_upsample\.onnx or onnx\/encodec_decode\.onnx/);
+  });
+
   it('safetensors checkpoint: config, tokenizer files and the weights; converter dtypes only', () => {
     const repo = ['config.json', 'generation_config.json', 'model.safetensors', 'spiece.model', 'tokenizer.json', 'tokenizer_config.json', 'pytorch_model.bin'].map(entry);
     const plan = planDownload('facebook/musicgen-small', repo, 'q8');

@@ -58,7 +58,9 @@ beforeAll(async () => {
   delete process.env.HF_TOKEN;
   delete process.env.HF_ENDPOINT;
   // A transformers.js-style repo (merged decoder), as Xenova/musicgen-small.
+  // Our EnCodec halves dropped: Xenova's repos have only encodec_decode.onnx.
   onnxFiles = filesOfFolder(synthesizedPreset('tiny', 0, 'merged'));
+  for (const k of [...onnxFiles.keys()]) if (k.startsWith('onnx/encodec_decode_')) onnxFiles.delete(k);
   // Files a MusicGen folder does not need: they must not be downloaded.
   withExtras = new Map(onnxFiles);
   withExtras.set('README.md', Buffer.from('# tiny\n'));
@@ -161,7 +163,7 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
   });
 
   it('a download cut with no retries left keeps <file>.incomplete; the next run resumes it', async () => {
-    const path = 'onnx/encodec_decode.onnx';
+    const path = 'onnx/encodec_decode.onnx_data';
     const data = onnxFiles.get(path) as Buffer;
     hub.dropOnce.set(path, 200_000);
     const err = await fetchModel(ONNX_REPO, opts({ retries: 0 })).catch((e: unknown) => e);
@@ -240,7 +242,7 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
   });
 
   it('a response that goes silent is abandoned after the stall timeout and resumed with a Range request', async () => {
-    const path = 'onnx/text_encoder.onnx';
+    const path = 'onnx/text_encoder.onnx_data';
     const data = onnxFiles.get(path) as Buffer;
     hub.stallOnce.set(path, 30_000);
     const r = await fetchModel(ONNX_REPO, opts({ stallTimeoutMs: 300 }));
@@ -372,7 +374,7 @@ describe('a safetensors repository (facebook/musicgen-small style)', () => {
     expect(r.source).toBe('safetensors');
     expect(logs.join('\n')).toMatch(/converting the safetensors checkpoint/);
     const files = listTree(r.dir);
-    expect(files).toEqual(expect.arrayContaining(['config.json', 'onnx/decoder_model_kvbuffer.onnx', 'onnx/text_encoder.onnx', 'onnx/encodec_decode.onnx']));
+    expect(files).toEqual(expect.arrayContaining(['config.json', 'onnx/decoder_model_kvbuffer.onnx', 'onnx/text_encoder.onnx', 'onnx/encodec_decode_frames.onnx', 'onnx/encodec_decode_upsample.onnx']));
     // The checkpoint itself is not kept, and no staging or temp folder is left.
     expect(files).not.toContain('model.safetensors');
     expect(readdirSync(join(cache, 'hub', 'test-org--musicgen-tiny'))).toEqual(['main']);

@@ -2,7 +2,7 @@ import { OnnxGraph } from '../graph.js';
 import type { CheckedWeights } from '../weights.js';
 import type { EncodecConfig } from '../../inference/modelConfig.js';
 import { checkCodebookCount, quantizerDecode } from './quantizer.js';
-import { seanetDecoder } from './seanet.js';
+import { decoderTopChannels, seanetDecoder, seanetDecoderFrames, seanetDecoderUpsample } from './seanet.js';
 
 /**
  * `encodec_decode`: audio_codes int64 [1, batch_size, numCodebooks, frames] -> audio_values
@@ -15,6 +15,37 @@ export function buildEncodecDecodeGraph(config: EncodecConfig, weights: CheckedW
   const codes = g.input('audio_codes', 'int64', [1, 'batch_size', numCodebooks, 'frames']);
   const embeddings = quantizerDecode(g, weights, config, g.squeeze(codes, [0]), numCodebooks);
   const audio = seanetDecoder(g, weights, config, { value: embeddings, channels: config.codebookDim, minLength: 1 });
+  g.output(audio.value, 'audio_values', 'float32', ['batch_size', config.audioChannels, 'samples']);
+  return g;
+}
+
+/**
+ * `encodec_decode_frames`: the frame-rate half of encodec_decode (codebook embeddings, first conv,
+ * LSTM): audio_codes as encodec_decode -> decoder_frames float32 [batch_size, channels, frames].
+ * Run once over the whole clip: the LSTM carries state across all of it.
+ */
+export function buildEncodecDecodeFramesGraph(config: EncodecConfig, weights: CheckedWeights, numCodebooks: number): OnnxGraph {
+  checkCodebookCount(config, numCodebooks);
+  const g = new OnnxGraph('encodec_decode_frames');
+  const codes = g.input('audio_codes', 'int64', [1, 'batch_size', numCodebooks, 'frames']);
+  const embeddings = quantizerDecode(g, weights, config, g.squeeze(codes, [0]), numCodebooks);
+  const frames = seanetDecoderFrames(g, weights, config, { value: embeddings, channels: config.codebookDim, minLength: 1 });
+  g.output(frames.value, 'decoder_frames', 'float32', ['batch_size', decoderTopChannels(config), 'frames']);
+  return g;
+}
+
+/**
+ * `encodec_decode_upsample`: the sample-rate half of encodec_decode (transposed convs, residual
+ * blocks, last conv): decoder_frames [batch_size, channels, frames] -> audio_values
+ * [batch_size, audio_channels, frames * hop_length]. Convolutions only, so it can run on windows of
+ * frames with a little context either side (inference/codecChunks.ts): its activations at the
+ * sample rate are what bound EnCodec's memory.
+ */
+export function buildEncodecDecodeUpsampleGraph(config: EncodecConfig, weights: CheckedWeights): OnnxGraph {
+  const g = new OnnxGraph('encodec_decode_upsample');
+  const channels = decoderTopChannels(config);
+  const frames = g.input('decoder_frames', 'float32', ['batch_size', channels, 'frames']);
+  const audio = seanetDecoderUpsample(g, weights, config, { value: frames, channels, minLength: 1 });
   g.output(audio.value, 'audio_values', 'float32', ['batch_size', config.audioChannels, 'samples']);
   return g;
 }

@@ -90,19 +90,36 @@ function bufferedResnetBlock(g: OnnxGraph, weights: CheckedWeights, config: Enco
   return addBuffered(g, shortcut, h);
 }
 
+/** Entries of the HF EncodecDecoder ModuleList that run at the frame rate: the first conv and the LSTM. */
+const DECODER_FRAME_RATE_LAYERS = 2;
+
+/** Channels of the decoder between its LSTM and its first transposed conv. */
+export function decoderTopChannels(config: EncodecConfig): number {
+  return 2 ** config.upsamplingRatios.length * config.numFilters;
+}
+
 /**
- * HF EncodecDecoder: conv(hidden_size -> 2^n * F), LSTM, then per ratio: ELU, transposed conv
- * (k = 2 * ratio, stride ratio) halving the channels, residual blocks; then ELU and a conv to
- * audio_channels. x is the quantised embedding [B, hidden_size, frames]; the result is the
- * waveform [B, audio_channels, frames * hop_length]. From the first transposed conv on, the
- * signal carries margins (margins.ts), trimmed once at the end.
+ * HF EncodecDecoder up to its LSTM: conv(hidden_size -> 2^n * F), LSTM. Everything here runs at
+ * the frame rate, so it is small; the LSTM makes it sequential over the whole clip.
  */
-export function seanetDecoder(g: OnnxGraph, weights: CheckedWeights, config: EncodecConfig, x: Signal): Signal {
+export function seanetDecoderFrames(g: OnnxGraph, weights: CheckedWeights, config: EncodecConfig, x: Signal): Signal {
   const layers = new LayerCounter('audio_encoder.decoder');
-  const top = 2 ** config.upsamplingRatios.length * config.numFilters;
-  let h0 = encodecConv1d(g, weights, config, x, { prefix: layers.take(), outChannels: top, kernelSize: config.kernelSize });
-  h0 = encodecLstm(g, weights, layers.take(), config.numLstmLayers, h0);
-  let h = withoutMargins(h0);
+  const h0 = encodecConv1d(g, weights, config, x, { prefix: layers.take(), outChannels: decoderTopChannels(config), kernelSize: config.kernelSize });
+  return encodecLstm(g, weights, layers.take(), config.numLstmLayers, h0);
+}
+
+/**
+ * HF EncodecDecoder after its LSTM: per ratio, ELU, transposed conv (k = 2 * ratio, stride ratio)
+ * halving the channels, residual blocks; then ELU and a conv to audio_channels. x is the LSTM
+ * output [B, 2^n * F, frames]; the result is the waveform [B, audio_channels, frames * hop_length].
+ * Only convolutions: each output sample depends on a few frames around it
+ * (upsampleContextFrames), which is what lets the caller run it in chunks. From the first
+ * transposed conv on, the signal carries margins (margins.ts), trimmed once at the end.
+ */
+export function seanetDecoderUpsample(g: OnnxGraph, weights: CheckedWeights, config: EncodecConfig, x: Signal): Signal {
+  const layers = new LayerCounter('audio_encoder.decoder');
+  for (let i = 0; i < DECODER_FRAME_RATE_LAYERS; i++) layers.skip();
+  let h = withoutMargins(x);
   const elu = (s: Buffered): Buffered => ({ ...s, value: g.elu(s.value) });
   for (const ratio of config.upsamplingRatios) {
     layers.skip(); // ELU
@@ -123,4 +140,9 @@ export function seanetDecoder(g: OnnxGraph, weights: CheckedWeights, config: Enc
     kernelSize: config.lastKernelSize,
   });
   return trimMargins(g, out);
+}
+
+/** HF EncodecDecoder: seanetDecoderFrames then seanetDecoderUpsample. */
+export function seanetDecoder(g: OnnxGraph, weights: CheckedWeights, config: EncodecConfig, x: Signal): Signal {
+  return seanetDecoderUpsample(g, weights, config, seanetDecoderFrames(g, weights, config, x));
 }
