@@ -43,7 +43,8 @@ if (!existsSync(tslab)) {
 }
 const spec = JSON.parse(readFileSync(join(root, 'jupyter', 'kernels', 'tslab', 'kernel.json'), 'utf8'));
 // The node running this script: front ends often start kernels with a different PATH (nvm, GUI apps).
-spec.argv = [process.execPath, tslab, 'kernel', '--config-path', '{connection_file}'];
+// --expose-gc as in kernel.json: generate() collects the dead KV cache before EnCodec runs.
+spec.argv = [process.execPath, '--expose-gc', tslab, 'kernel', '--config-path', '{connection_file}'];
 spec.display_name = `${spec.display_name} [${root}]`;
 
 const dir = join(dataDir(), 'kernels', name);

@@ -49,7 +49,9 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  */
 export function relaunchWithMallocTunables(): Promise<number> {
   const env = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES), [RELAUNCH_ENV]: 'active' };
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { env, stdio: 'inherit', detached: true });
+  // --expose-gc lets generate() collect the dead KV cache before EnCodec runs (inference/musicgen.ts).
+  const nodeArgs = process.execArgv.includes('--expose-gc') ? process.execArgv : [...process.execArgv, '--expose-gc'];
+  const child = spawn(process.execPath, [...nodeArgs, ...process.argv.slice(1)], { env, stdio: 'inherit', detached: true });
   const forward = (signal: NodeJS.Signals) => (): void => {
     child.kill(signal);
   };

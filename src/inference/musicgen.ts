@@ -42,6 +42,16 @@ export interface LoadOptions {
   codecChunkFrameRows?: number;
 }
 
+/**
+ * A full GC where node exposes one (the `musicgen` command and the notebook kernel run node with
+ * --expose-gc). Between the token loop and EnCodec the KV cache (0.19 GiB for 10 s at
+ * musicgen-small, 3x that for 30 s) is garbage that V8 has not collected yet; EnCodec's
+ * activations would otherwise stack on top of it (q8: peak RSS 1.34 -> 1.26 GiB).
+ */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /** Descriptions, or token ids already made by a T5 tokenizer (right-padded, mask 1 = token). */
 export type GenerationInput = readonly string[] | TokenizedBatch;
 
@@ -545,6 +555,7 @@ export class MusicGen {
     }
     const decoderMs = performance.now() - t0;
     const t1 = performance.now();
+    collectGarbage();
     const audio = await this.codec.decode(output, B, params.frames);
     const codecMs = performance.now() - t1;
     const codes = Array.from({ length: B }, (_, b) =>

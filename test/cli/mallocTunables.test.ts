@@ -14,6 +14,7 @@ interface Report {
   pid?: number;
   tunables?: string | null;
   hugeKb?: number;
+  gc?: string;
   done?: boolean;
   signals?: string[];
 }
@@ -69,6 +70,7 @@ describe('malloc tunables for the musicgen command', () => {
       const r = await c.first();
       expect(r.pid).not.toBe(c.proc.pid);
       expect(r.tunables).toBe(MALLOC_TUNABLES.join(':'));
+      expect(r.gc).toBe('function'); // --expose-gc, for generate()'s collection before EnCodec
       if (thp) expect(r.hugeKb).toBeGreaterThan(0);
       c.proc.kill('SIGTERM');
       expect(await c.exited).toBe(3);
@@ -97,6 +99,7 @@ describe('malloc tunables for the musicgen command', () => {
       const r = await c.first();
       expect(r.pid).toBe(c.proc.pid);
       expect(r.tunables).toBeNull();
+      expect(r.gc).toBe('undefined');
       if (glibc && thp) expect(r.hugeKb).toBe(0);
       c.proc.kill('SIGTERM');
       expect(await c.exited).toBe(3);

@@ -20,6 +20,6 @@ if (needsRelaunch()) {
       }, 300);
     });
   }
-  process.stdout.write(`${JSON.stringify({ pid: process.pid, tunables: process.env.GLIBC_TUNABLES ?? null, hugeKb, block: block.length })}\n`);
+  process.stdout.write(`${JSON.stringify({ pid: process.pid, tunables: process.env.GLIBC_TUNABLES ?? null, hugeKb, gc: typeof (globalThis as { gc?: unknown }).gc, block: block.length })}\n`);
   setTimeout(() => process.exit(4), 30_000);
 }

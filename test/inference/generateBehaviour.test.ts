@@ -46,6 +46,25 @@ describe('generation behaviour on a random tiny model', () => {
     expect(r.audio[0][0].length).toBe(25 * 640);
   });
 
+  it('collects garbage (where node exposes gc) after the token loop, before EnCodec decodes', async () => {
+    const mg = await MusicGen.load(synthesizedPreset('tiny'), { threads: 1 });
+    const events: string[] = [];
+    const g = globalThis as { gc?: () => void };
+    const saved = g.gc;
+    g.gc = () => events.push('gc');
+    const decode = mg.codec.decode.bind(mg.codec);
+    mg.codec.decode = (...a) => {
+      events.push('codec');
+      return decode(...a);
+    };
+    try {
+      await mg.generate(['calm piano'], { params: { frames: 8, seed: 1 }, progress: (d, t) => d === t && events.push('last step') });
+    } finally {
+      g.gc = saved;
+    }
+    expect(events).toEqual(['last step', 'gc', 'codec']);
+  });
+
   it('two-step CFG honours the caller\'s cfgCoef and equals the doubled batch', async () => {
     const mg = await MusicGen.load(synthesizedPreset('tiny'), { threads: 1 });
     const one = await mg.generate(['rock'], { params: { frames: 15, useSampling: false, cfgCoef: 5 } });

@@ -14,7 +14,7 @@ describe('jupyter/kernels/tslab/kernel.json', () => {
     const spec = JSON.parse(readFileSync(join(ROOT, 'jupyter', 'kernels', 'tslab', 'kernel.json'), 'utf8')) as { argv: string[]; language: string; env?: Record<string, string> };
     // The kernel runs under the same malloc tunables as the musicgen command (huge pages).
     expect(spec.env?.GLIBC_TUNABLES).toBe(MALLOC_TUNABLES.join(':'));
-    expect(spec.argv).toEqual(['node', '{resource_dir}/../../../node_modules/tslab/bin/tslab', 'kernel', '--config-path', '{connection_file}']);
+    expect(spec.argv).toEqual(['node', '--expose-gc', '{resource_dir}/../../../node_modules/tslab/bin/tslab', 'kernel', '--config-path', '{connection_file}']);
     expect(spec.language).toBe('typescript');
     // {resource_dir} is jupyter/kernels/tslab: three levels up is the project root.
     expect(existsSync(join(ROOT, 'jupyter', 'kernels', 'tslab', '..', '..', '..', 'node_modules', 'tslab', 'bin', 'tslab'))).toBe(true);
@@ -33,7 +33,7 @@ describe('scripts/register-kernel.js', () => {
     const spec = JSON.parse(readFileSync(join(dataDir, 'kernels', 'musicgen-test', 'kernel.json'), 'utf8')) as { argv: string[]; env?: Record<string, string> };
     expect(spec.env?.GLIBC_TUNABLES).toBe(MALLOC_TUNABLES.join(':'));
     // A copy outside the project cannot use {resource_dir}: node and tslab are absolute.
-    expect(spec.argv).toEqual([process.execPath, join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'kernel', '--config-path', '{connection_file}']);
+    expect(spec.argv).toEqual([process.execPath, '--expose-gc', join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'kernel', '--config-path', '{connection_file}']);
   });
 
   it('rejects a kernel name that is not a folder name', () => {
