@@ -1,4 +1,4 @@
-// Moves the weights of an ONNX file written with embedded initializers into `<file>_data`, as
+// Moves the weights of an ONNX file written with embedded initializers into `<file>_data` (and back), as
 // src/convert/serialize.ts writes them: for bench folders built before the converter wrote external
 // data (build-models.js upgrades them in place) and for memory.js's layout study.
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
@@ -48,3 +48,17 @@ export function externalize(src, dst, align) {
   writeFileSync(dst, onnx.ModelProto.encode(model).finish());
 }
 
+
+/** The reverse: `src`'s external weights (from `<src>_data`) back inside the protobuf, written to `dst`. */
+export function internalize(src, dst) {
+  const model = onnx.ModelProto.decode(readFileSync(src));
+  const data = readFileSync(`${src}_data`);
+  forEachInitializer(model.graph, (t) => {
+    if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) return;
+    const kv = Object.fromEntries(t.externalData.map((e) => [e.key, e.value]));
+    t.rawData = data.subarray(Number(kv.offset ?? 0), Number(kv.offset ?? 0) + Number(kv.length));
+    t.externalData = [];
+    t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+  });
+  writeFileSync(dst, onnx.ModelProto.encode(model).finish());
+}

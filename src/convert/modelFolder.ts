@@ -94,15 +94,17 @@ interface FolderSources {
 }
 
 /**
- * config.json with `transformers.js_config.use_external_data_format` naming the graphs that keep
- * their weights in one `<file>_data`: transformers.js loads a side file only when told so.
+ * config.json with `transformers.js_config.use_external_data_format` naming exactly the graphs of
+ * this folder that keep their weights in one `<file>_data` (transformers.js loads a side file only
+ * when told so); a hint the source config carried for other files is dropped.
  */
 export function withExternalDataHint(rawConfig: Record<string, unknown>, externalFiles: string[]): Record<string, unknown> {
-  if (!externalFiles.length) return rawConfig;
-  const tjs = (rawConfig['transformers.js_config'] ?? {}) as Record<string, unknown>;
-  const prior = (typeof tjs.use_external_data_format === 'object' && tjs.use_external_data_format) || {};
-  const hint = { ...(prior as Record<string, unknown>), ...Object.fromEntries(externalFiles.map((f) => [f, 1])) };
-  return { ...rawConfig, 'transformers.js_config': { ...tjs, use_external_data_format: hint } };
+  const { use_external_data_format: _prior, ...tjs } = (rawConfig['transformers.js_config'] ?? {}) as Record<string, unknown>;
+  const rest = { ...rawConfig };
+  delete rest['transformers.js_config'];
+  const hint = externalFiles.length ? { use_external_data_format: Object.fromEntries(externalFiles.map((f) => [f, 1])) } : {};
+  const merged = { ...tjs, ...hint };
+  return Object.keys(merged).length ? { ...rest, 'transformers.js_config': merged } : rest;
 }
 
 function writeJson(path: string, value: unknown): void {
@@ -127,9 +129,11 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
   const layerProgress = (stage: number, file: string) => (done: number, layers: number): void =>
     opts.progress?.(stage + done / layers, total, `${file} (layer ${done}/${layers})`);
   // `external`: weights in `<file>_data`, which onnxruntime maps and drops once its kernels have
-  // prepacked them: an embedded graph stays in RSS beside the prepacked copy (the decoder: 1.38x
-  // vs 1.47x its files at small fp32; text encoder 0.33 vs 0.55 GiB). The merged decoder stays one
-  // file (under 2 GB) for transformers.js out of the box.
+  // prepacked them, where a graph with embedded weights stays in RSS beside its prepacked copy
+  // (text encoder 0.55 -> 0.33 GiB at musicgen-small). Not the decoders (one file while under the
+  // protobuf limit): the decoder runs every step, and from a mapped file its steps stall without
+  // huge pages (fp32 10 s generate: 17-186 steps over twice the median, up to 53 s lost, vs 1
+  // step embedded; BENCHMARKS.md session 4). The text encoder and EnCodec run once per call.
   const stages: Array<{ file: string; build: () => OnnxGraph; meta: Record<string, string | number>; external: boolean }> = [
     { file: 'text_encoder.onnx', build: () => buildT5EncoderGraph(config.textEncoder, weights), meta: { graph: 'text_encoder' }, external: true },
     ...layouts.map((layout, i) => {
@@ -138,7 +142,7 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
         file,
         build: () => buildDecoderForDtype(config, weights, layout, dtype, layerProgress(1 + i, file)),
         meta: { graph: DECODER_GRAPH_NAME[layout], dtype },
-        external: layout === 'kvbuffer',
+        external: false,
       };
     }),
     // EnCodec decode in two halves, so the sample-rate half can run in chunks (inference/audioCodec.ts);

@@ -10,7 +10,7 @@ import {
   TensorShapeError,
   UnsupportedDtypeError,
 } from '../../src/convert/errors.js';
-import { convertCheckpoint, synthesizeModel } from '../../src/convert/modelFolder.js';
+import { convertCheckpoint, synthesizeModel, withExternalDataHint } from '../../src/convert/modelFolder.js';
 import { SafetensorsFile } from '../../src/convert/safetensors.js';
 import { ModelConfigError } from '../../src/inference/modelConfig.js';
 import { readOnnxMetadata } from '../../src/inference/onnxMetadata.js';
@@ -47,10 +47,10 @@ describe('model folders', () => {
     const out = join(work, 'tiny');
     const stages: string[] = [];
     const r = convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), out, { progress: (_d, _t, s) => stages.push(s) });
-    const graphs = ['decoder_model_kvbuffer.onnx', 'encodec_decode_frames.onnx', 'encodec_decode_upsample.onnx', 'encodec_encode.onnx', 'text_encoder.onnx'];
-    // Every graph keeps its weights in a side file (mapped by onnxruntime, dropped once prepacked),
-    // and config.json tells transformers.js so.
-    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(graphs.flatMap((g) => [g, `${g}_data`]));
+    const graphs = ['encodec_decode_frames.onnx', 'encodec_decode_upsample.onnx', 'encodec_encode.onnx', 'text_encoder.onnx'];
+    // The graphs that run once per call keep their weights in a side file (mapped by onnxruntime,
+    // dropped once prepacked), and config.json tells transformers.js so; the decoder stays one file.
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(['decoder_model_kvbuffer.onnx', ...graphs.flatMap((g) => [g, `${g}_data`])]);
     const written = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(written['transformers.js_config'].use_external_data_format).toEqual(Object.fromEntries(graphs.map((g) => [g, 1])));
     expect(existsSync(join(out, 'config.json'))).toBe(true);
@@ -72,6 +72,13 @@ describe('model folders', () => {
     const hidden = await framesHalf.run({ audio_codes: i64(codes.data, codes.shape) });
     const audio = await upsampleHalf.run({ decoder_frames: hidden.decoder_frames });
     expect(relL2(audio.audio_values.data as Float32Array, fixtureF32('musicgen-tiny', 'encodec.decode.audio_values').data)).toBeLessThan(1e-4);
+  });
+
+  it("config.json's transformers.js hint names exactly this folder's external-data graphs", () => {
+    const source = { a: 1, 'transformers.js_config': { device: 'cpu', use_external_data_format: { 'old.onnx': 1 } } };
+    expect(withExternalDataHint(source, ['t.onnx'])).toEqual({ a: 1, 'transformers.js_config': { device: 'cpu', use_external_data_format: { 't.onnx': 1 } } });
+    expect(withExternalDataHint(source, [])).toEqual({ a: 1, 'transformers.js_config': { device: 'cpu' } });
+    expect(withExternalDataHint({ a: 1 }, [])).toEqual({ a: 1 });
   });
 
   it('writes external data side files that onnxruntime loads', async () => {
@@ -109,7 +116,7 @@ describe('model folders', () => {
     synthesizeModel('tiny', both, { seed: 7, decoderLayout: 'both' });
     const decoders = (dir: string): string[] => readdirSync(join(dir, 'onnx')).filter((f) => f.startsWith('decoder')).sort();
     expect(decoders(merged)).toEqual(['decoder_model_merged.onnx']);
-    expect(decoders(both)).toEqual(['decoder_model_kvbuffer.onnx', 'decoder_model_kvbuffer.onnx_data', 'decoder_model_merged.onnx']);
+    expect(decoders(both)).toEqual(['decoder_model_kvbuffer.onnx', 'decoder_model_merged.onnx']);
     // transformers.js opens encodec_decode.onnx: written beside the merged decoder only.
     expect(existsSync(join(both, 'onnx', 'encodec_decode.onnx'))).toBe(true);
     expect(existsSync(join(work, 'synth-a', 'onnx', 'encodec_decode.onnx'))).toBe(false);
