@@ -99,7 +99,8 @@ interface FolderSources {
  * when told so); a hint the source config carried for other files is dropped.
  */
 export function withExternalDataHint(rawConfig: Record<string, unknown>, externalFiles: string[]): Record<string, unknown> {
-  const { use_external_data_format: _prior, ...tjs } = (rawConfig['transformers.js_config'] ?? {}) as Record<string, unknown>;
+  const tjs = { ...((rawConfig['transformers.js_config'] ?? {}) as Record<string, unknown>) };
+  delete tjs.use_external_data_format;
   const rest = { ...rawConfig };
   delete rest['transformers.js_config'];
   const hint = externalFiles.length ? { use_external_data_format: Object.fromEntries(externalFiles.map((f) => [f, 1])) } : {};

@@ -2,6 +2,7 @@ import { OnnxGraph } from '../graph.js';
 import type { CheckedWeights } from '../weights.js';
 import type { EncodecConfig } from '../../inference/modelConfig.js';
 import { checkCodebookCount, quantizerDecode } from './quantizer.js';
+import type { Signal } from './signal.js';
 import { decoderTopChannels, seanetDecoder, seanetDecoderFrames, seanetDecoderUpsample } from './seanet.js';
 
 /**
@@ -9,12 +10,16 @@ import { decoderTopChannels, seanetDecoder, seanetDecoderFrames, seanetDecoderUp
  * float32 [batch_size, audio_channels, frames * hop_length], as HF EncodecModel.decode(codes,
  * [None]) without chunking: codebook embeddings summed, then the SEANet decoder.
  */
-export function buildEncodecDecodeGraph(config: EncodecConfig, weights: CheckedWeights, numCodebooks: number): OnnxGraph {
+/** The audio_codes input [1, batch_size, K, frames] and its summed codebook embeddings [batch_size, D, frames]. */
+function codesEmbedding(g: OnnxGraph, config: EncodecConfig, weights: CheckedWeights, numCodebooks: number): Signal {
   checkCodebookCount(config, numCodebooks);
-  const g = new OnnxGraph('encodec_decode');
   const codes = g.input('audio_codes', 'int64', [1, 'batch_size', numCodebooks, 'frames']);
-  const embeddings = quantizerDecode(g, weights, config, g.squeeze(codes, [0]), numCodebooks);
-  const audio = seanetDecoder(g, weights, config, { value: embeddings, channels: config.codebookDim, minLength: 1 });
+  return { value: quantizerDecode(g, weights, config, g.squeeze(codes, [0]), numCodebooks), channels: config.codebookDim, minLength: 1 };
+}
+
+export function buildEncodecDecodeGraph(config: EncodecConfig, weights: CheckedWeights, numCodebooks: number): OnnxGraph {
+  const g = new OnnxGraph('encodec_decode');
+  const audio = seanetDecoder(g, weights, config, codesEmbedding(g, config, weights, numCodebooks));
   g.output(audio.value, 'audio_values', 'float32', ['batch_size', config.audioChannels, 'samples']);
   return g;
 }
@@ -25,11 +30,8 @@ export function buildEncodecDecodeGraph(config: EncodecConfig, weights: CheckedW
  * Run once over the whole clip: the LSTM carries state across all of it.
  */
 export function buildEncodecDecodeFramesGraph(config: EncodecConfig, weights: CheckedWeights, numCodebooks: number): OnnxGraph {
-  checkCodebookCount(config, numCodebooks);
   const g = new OnnxGraph('encodec_decode_frames');
-  const codes = g.input('audio_codes', 'int64', [1, 'batch_size', numCodebooks, 'frames']);
-  const embeddings = quantizerDecode(g, weights, config, g.squeeze(codes, [0]), numCodebooks);
-  const frames = seanetDecoderFrames(g, weights, config, { value: embeddings, channels: config.codebookDim, minLength: 1 });
+  const frames = seanetDecoderFrames(g, weights, config, codesEmbedding(g, config, weights, numCodebooks));
   g.output(frames.value, 'decoder_frames', 'float32', ['batch_size', decoderTopChannels(config), 'frames']);
   return g;
 }
