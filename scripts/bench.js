@@ -23,7 +23,7 @@ import { loadavg, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir, modelDir } from './bench/build-models.js';
-import { PLAIN_ENV, runBenchScript as child, TUNED_ENV } from './bench/child.js';
+import { LOW_MEMORY_ENV, LOW_MEMORY_TUNABLES, PLAIN_ENV, runBenchScript as child, TUNED_ENV } from './bench/child.js';
 import { VARIANTS } from './bench/build-variants.js';
 import { f, int8Markdown, machineLine, rooflineStepsPerSec, stepBytes, writeSection } from './bench/report.js';
 
@@ -89,6 +89,8 @@ const contenders = [
   { name: 'musicgen-ts q8', impl: 'ours', dtype: 'q8', threads: null },
   { name: 'musicgen-ts fp32, merged decoder (before)', impl: 'ours', dtype: 'fp32', threads: null, layout: 'merged' },
   ...(quick ? [] : [{ name: 'musicgen-ts q8, merged decoder (before)', impl: 'ours', dtype: 'q8', threads: null, layout: 'merged' }]),
+  { name: 'musicgen-ts fp32, low-memory malloc', impl: 'ours', dtype: 'fp32', threads: null, lowMemory: true },
+  ...(quick ? [] : [{ name: 'musicgen-ts q8, low-memory malloc', impl: 'ours', dtype: 'q8', threads: null, lowMemory: true }]),
   { name: 'musicgen-ts fp32, no malloc tunables', impl: 'ours', dtype: 'fp32', threads: null, plain: true },
   ...(quick ? [] : [{ name: 'musicgen-ts q8, no malloc tunables', impl: 'ours', dtype: 'q8', threads: null, plain: true }]),
   { name: 'transformers.js fp32, out of the box', impl: 'tjs', dtype: 'fp32', threads: null, plain: true },
@@ -107,7 +109,7 @@ for (const c of contenders) {
   const a = ['--impl', c.impl, '--dir', dirs[c.dtype], '--dtype', c.dtype, '--seconds', String(SECONDS)];
   if (c.threads) a.push('--threads', String(c.threads));
   if (c.layout) a.push('--layout', c.layout);
-  const r = tryChild('contender.js', a, { env: c.plain ? PLAIN_ENV : TUNED_ENV });
+  const r = tryChild('contender.js', a, { env: c.plain ? PLAIN_ENV : c.lowMemory ? LOW_MEMORY_ENV : TUNED_ENV });
   gen.push({ ...c, ...r });
   if (!r.error) log(`  ${f(r.stepsPerSec, 2)} steps/s, median step ${f(r.medianStepMs)} ms, RTF ${f(r.rtf, 2)}, load ${f(r.loadMs / 1000)} s, peak RSS ${f(r.maxRssBytes / 2 ** 30, 2)} GiB`);
 }
@@ -196,6 +198,7 @@ md.push(
     ` fp32 files ${f(filesGB(dirs.fp32, 'fp32'), 2)} GB, q8 ${f(filesGB(dirs.q8, 'q8'), 2)} GB), built once into the cache.` +
     `${priority ? ' Run with --priority (nice -10).' : ''}` +
     ` Our rows, the probe and the isolated steps run under the glibc malloc tunables the \`musicgen\` command sets (\`GLIBC_TUNABLES=${TUNED_ENV.GLIBC_TUNABLES}\`: transparent huge pages) and, like every child here, with \`--expose-gc\` as the command runs node (generate() collects the dead KV cache before EnCodec);` +
+    ` rows marked "low-memory malloc" add \`${LOW_MEMORY_TUNABLES}\` (README "Memory": freed weights go back to the system; not the command's default because it slows the merged decoder of downloaded folders);` +
     ' rows marked "no malloc tunables" and transformers.js run without them, except the transformers.js row that says so.' +
     ' This VM is shared with other engineers\' test runs: each row gives the load average (2 cores) it ran under; medians of per-step times resist',
   'bursts better than wall-clock steps/s.',
@@ -280,7 +283,13 @@ if (ours && !ours.error && ref && !ref.error) {
 }
 if (flat('fp32')) md.push(`- flat step cost (P 10 -> ${PASTS.at(-1)} within 20 %): fp32 **${f(flat('fp32'), 2)}x**, q8 **${f(flat('q8'), 2)}x**.`);
 if (oursQ8 && !oursQ8.error) md.push(`- q8 RTF <= 1 for ${SECONDS} s: **${f(oursQ8.rtf, 2)}**.`);
-if (ours && !ours.error) md.push(`- peak RSS <= 1.3x files: fp32 **${f(ours.maxRssBytes / 1e9 / (ours.filesBytes / 1e9), 2)}x**${oursQ8 && !oursQ8.error ? `, q8 **${f(oursQ8.maxRssBytes / 1e9 / (oursQ8.filesBytes / 1e9), 2)}x**` : ''}.`);
+const rssRatio = (r) => (r && !r.error ? `**${f(r.maxRssBytes / r.filesBytes, 2)}x**` : '–');
+if (ours && !ours.error) {
+  md.push(
+    `- peak RSS <= 1.3x files: fp32 ${rssRatio(ours)}, q8 ${rssRatio(oursQ8)} (the command's default);` +
+      ` with the low-memory malloc setting fp32 ${rssRatio(byName['musicgen-ts fp32, low-memory malloc'])}, q8 ${rssRatio(byName['musicgen-ts q8, low-memory malloc'])}.`,
+  );
+}
 
 const text = md.join('\n');
 process.stdout.write(`${text}\n`);

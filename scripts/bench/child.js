@@ -9,6 +9,9 @@ import { withMallocTunables } from '../../dist/cli/mallocTunables.js';
 const here = dirname(fileURLToPath(import.meta.url));
 
 export const TUNED_ENV = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES) };
+// README "Memory": what a user adds when peak RSS matters more than merged-decoder speed.
+export const LOW_MEMORY_TUNABLES = 'glibc.malloc.mmap_threshold=1048576';
+export const LOW_MEMORY_ENV = { ...TUNED_ENV, GLIBC_TUNABLES: `${TUNED_ENV.GLIBC_TUNABLES}:${LOW_MEMORY_TUNABLES}` };
 export const PLAIN_ENV = { ...process.env };
 delete PLAIN_ENV.GLIBC_TUNABLES;
 

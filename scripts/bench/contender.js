@@ -151,6 +151,8 @@ const result = {
   // median, and the time they cost beyond it.
   slowSteps: r.stepMs.filter((x) => x > 2 * sorted[Math.floor(sorted.length / 2)]).length,
   slowStepsExtraMs: r.stepMs.filter((x) => x > 2 * sorted[Math.floor(sorted.length / 2)]).reduce((a, x) => a + x - sorted[Math.floor(sorted.length / 2)], 0),
+  // Past lengths of those steps: growth of the KV buffers (every 128) vs stalls elsewhere.
+  slowStepPast: r.stepMs.flatMap((x, i) => (x > 2 * sorted[Math.floor(sorted.length / 2)] ? [i + 1] : [])),
   maxStepMs: sorted.at(-1),
   maxRssBytes: process.resourceUsage().maxRSS * 1024,
   loadavg: [load0, loadavg()[0]],

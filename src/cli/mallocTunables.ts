@@ -7,8 +7,11 @@ import { constants } from 'node:os';
  * arenas then sit on 2 MiB pages: the page tables of a multi-GB model stop missing the caches
  * (medium fp32 decodes 1.6x faster, large q8 1.2x), a fresh EnCodec arena takes 512x fewer page
  * faults (10 s of audio decoded in ~1.9 s instead of ~3.3 s) and sessions load ~2x faster.
- * Not `mmap_threshold`: a 1 MiB threshold lowered peak RSS ~10 % but made every large per-step
- * output its own mapping, faulted in afresh each step (the merged decoder ran 3x slower).
+ * Not `mmap_threshold` by default (README: users may add it). At 1 MiB the weights onnxruntime
+ * frees once it has prepacked them go back to the system instead of staying as holes in malloc's
+ * heap (musicgen-small peak RSS fp32 1.42x -> 1.12x the files, q8 1.53x -> 1.26x, same speed on
+ * our kvbuffer decoder), but the merged decoder of downloaded folders then gets every large
+ * per-step output as a fresh mapping: 19.2 -> 12.8 steps/s at 4 s of q8, worse as the cache grows.
  * glibc reads tunables only when a process starts, hence the relaunch below.
  */
 export const MALLOC_TUNABLES = ['glibc.malloc.hugetlb=1'];

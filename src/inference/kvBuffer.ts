@@ -12,7 +12,7 @@ export const KV_BUFFER_CHUNK = 128;
  * With `expectedLength` (the positions a generation will cache, known before it starts) the
  * memory for all of them is taken once and growth re-lays the lanes out in place: no allocation,
  * zero-fill or garbage per growth (a fresh allocation at 128 positions cost 65-320 ms on a
- * musicgen-small-sized model); untouched pages of the reservation cost no resident memory.
+ * musicgen-small-sized model).
  */
 export class KvBuffer {
   private data: Float32Array;
@@ -32,6 +32,10 @@ export class KvBuffer {
       throw new RangeError(`KV buffer expected length must be a non-negative integer, got ${expectedLength}`);
     }
     this.data = new Float32Array(rows * heads * Math.ceil(expectedLength / chunk) * chunk * headDim);
+    // Touch the reservation now: a large block can be a fresh mapping (always under a low malloc
+    // mmap_threshold, README "Memory"), and faulting its pages in at growth steps stalled them
+    // 0.1-0.5 s each; here it costs the same once, before the token loop, which fills them anyway.
+    this.data.fill(0);
   }
 
   get length(): number {
