@@ -9,8 +9,8 @@ import { constants } from 'node:os';
  * faults (10 s of audio decoded in ~1.9 s instead of ~3.3 s) and sessions load ~2x faster.
  * Not `mmap_threshold` by default (README: users may add it). At 1 MiB the weights onnxruntime
  * frees once it has prepacked them go back to the system instead of staying as holes in malloc's
- * heap (musicgen-small peak RSS fp32 1.42x -> 1.12x the files, q8 1.53x -> 1.26x, same speed on
- * our kvbuffer decoder), but the merged decoder of downloaded folders then gets every large
+ * heap (musicgen-small peak RSS fp32 1.42x -> 1.12x the files, q8 1.53x -> 1.26x, ~4 % slower
+ * steps on our kvbuffer decoder), but the merged decoder of downloaded folders then gets every large
  * per-step output as a fresh mapping: 19.2 -> 12.8 steps/s at 4 s of q8, worse as the cache grows.
  * glibc reads tunables only when a process starts, hence the relaunch below.
  */

@@ -132,9 +132,9 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
   // `external`: weights in `<file>_data`, which onnxruntime maps and drops once its kernels have
   // prepacked them, where a graph with embedded weights stays in RSS beside its prepacked copy
   // (text encoder 0.55 -> 0.33 GiB at musicgen-small). Not the decoders (one file while under the
-  // protobuf limit): the decoder runs every step, and from a mapped file its steps stall without
-  // huge pages (fp32 10 s generate: 17-186 steps over twice the median, up to 53 s lost, vs 1
-  // step embedded; BENCHMARKS.md session 4). The text encoder and EnCodec run once per call.
+  // protobuf limit): the decoder runs every step, and from a mapped file its prepacked weights miss
+  // the heap's huge pages under the command's malloc tunables (5-15 % slower steps, BENCHMARKS.md
+  // session 5). The text encoder and EnCodec run once per call.
   const stages: Array<{ file: string; build: () => OnnxGraph; meta: Record<string, string | number>; external: boolean }> = [
     { file: 'text_encoder.onnx', build: () => buildT5EncoderGraph(config.textEncoder, weights), meta: { graph: 'text_encoder' }, external: true },
     ...layouts.map((layout, i) => {
