@@ -1,10 +1,18 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI lives in the built library (npm run build). On Linux with glibc it first
 // relaunches itself with malloc tunables (huge pages; see src/cli/mallocTunables.ts), which glibc
-// reads only at process start. MUSICGEN_MALLOC_TUNABLES=0 skips that.
+// reads only at process start. MUSICGEN_MALLOC_TUNABLES=0 skips that; =low-memory adds a 1 MiB
+// mmap threshold (README "Memory").
 import { needsRelaunch, relaunchWithMallocTunables } from '../dist/cli/mallocTunables.js';
 
-if (needsRelaunch()) {
+let relaunch = false;
+try {
+  relaunch = needsRelaunch();
+} catch (err) {
+  process.stderr.write(`musicgen: ${err.message}\n`);
+  process.exit(2);
+}
+if (relaunch) {
   relaunchWithMallocTunables().then(
     (code) => {
       process.exitCode = code;

@@ -198,7 +198,7 @@ md.push(
     ` fp32 files ${f(filesGB(dirs.fp32, 'fp32'), 2)} GB, q8 ${f(filesGB(dirs.q8, 'q8'), 2)} GB), built once into the cache.` +
     `${priority ? ' Run with --priority (nice -10).' : ''}` +
     ` Our rows, the probe and the isolated steps run under the glibc malloc tunables the \`musicgen\` command sets (\`GLIBC_TUNABLES=${TUNED_ENV.GLIBC_TUNABLES}\`: transparent huge pages) and, like every child here, with \`--expose-gc\` as the command runs node (generate() collects the dead KV cache before EnCodec);` +
-    ` rows marked "low-memory malloc" add \`${LOW_MEMORY_TUNABLES}\` (README "Memory": freed weights go back to the system; not the command's default because it slows the merged decoder of downloaded folders);` +
+    ` rows marked "low-memory malloc" add \`${LOW_MEMORY_TUNABLES}\` (\`MUSICGEN_MALLOC_TUNABLES=low-memory\`, README "Memory": freed weights go back to the system; not the command's default because it slows the merged decoder of downloaded folders);` +
     ' rows marked "no malloc tunables" and transformers.js run without them, except the transformers.js row that says so.' +
     ' This VM is shared with other engineers\' test runs: each row gives the load average (2 cores) it ran under; medians of per-step times resist',
   'bursts better than wall-clock steps/s.',

@@ -4,14 +4,14 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withMallocTunables } from '../../dist/cli/mallocTunables.js';
+import { LOW_MEMORY_TUNABLES as LOW_MEMORY_LIST, withMallocTunables } from '../../dist/cli/mallocTunables.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 export const TUNED_ENV = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES) };
-// README "Memory": what a user adds when peak RSS matters more than merged-decoder speed.
-export const LOW_MEMORY_TUNABLES = 'glibc.malloc.mmap_threshold=1048576';
-export const LOW_MEMORY_ENV = { ...TUNED_ENV, GLIBC_TUNABLES: `${TUNED_ENV.GLIBC_TUNABLES}:${LOW_MEMORY_TUNABLES}` };
+// What `MUSICGEN_MALLOC_TUNABLES=low-memory` runs under (README "Memory").
+export const LOW_MEMORY_TUNABLES = LOW_MEMORY_LIST.join(':');
+export const LOW_MEMORY_ENV = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES, true) };
 export const PLAIN_ENV = { ...process.env };
 delete PLAIN_ENV.GLIBC_TUNABLES;
 

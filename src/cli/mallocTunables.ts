@@ -16,14 +16,31 @@ import { constants } from 'node:os';
  */
 export const MALLOC_TUNABLES = ['glibc.malloc.hugetlb=1'];
 
-/** Set to 0 to run without the relaunch (and without the tunables). */
+/** Added with `MUSICGEN_MALLOC_TUNABLES=low-memory` (README "Memory", BENCHMARKS.md session 5). */
+export const LOW_MEMORY_TUNABLES = ['glibc.malloc.mmap_threshold=1048576'];
+
+/** `0` runs without the relaunch (and without the tunables); `low-memory` adds LOW_MEMORY_TUNABLES. */
 export const RELAUNCH_ENV = 'MUSICGEN_MALLOC_TUNABLES';
 
-/** `GLIBC_TUNABLES` with ours added; settings the user already made win. */
-export function withMallocTunables(current: string | undefined): string {
+export class MallocTunablesError extends Error {
+  override name = 'MallocTunablesError';
+}
+
+/** What RELAUNCH_ENV asks for; `active` marks the relaunched child. Unknown values are an error, not ignored. */
+export function mallocMode(env: NodeJS.ProcessEnv = process.env): 'off' | 'default' | 'low-memory' | 'active' {
+  const v = env[RELAUNCH_ENV];
+  if (v === undefined || v === '' || v === '1') return 'default';
+  if (v === '0') return 'off';
+  if (v === 'low-memory' || v === 'active') return v;
+  throw new MallocTunablesError(`${RELAUNCH_ENV}="${v}" is not a setting; use 0 (no malloc tunables), 1 (huge pages, the default) or low-memory (huge pages and a 1 MiB mmap threshold)`);
+}
+
+/** `GLIBC_TUNABLES` with ours added (and the low-memory ones if asked); settings the user already made win. */
+export function withMallocTunables(current: string | undefined, lowMemory = false): string {
   const have = (current ?? '').split(':').filter(Boolean);
   const names = new Set(have.map((t) => t.split('=')[0]));
-  return [...have, ...MALLOC_TUNABLES.filter((t) => !names.has(t.split('=')[0]))].join(':');
+  const ours = lowMemory ? [...MALLOC_TUNABLES, ...LOW_MEMORY_TUNABLES] : MALLOC_TUNABLES;
+  return [...have, ...ours.filter((t) => !names.has(t.split('=')[0]))].join(':');
 }
 
 /** True on Linux with glibc (the tunables mean nothing elsewhere). */
@@ -38,8 +55,9 @@ function isGlibc(): boolean {
  * runtime, which costs a diagnostic report, so only after the cheap environment checks.
  */
 export function needsRelaunch(env: NodeJS.ProcessEnv = process.env, glibc?: boolean): boolean {
-  if (env[RELAUNCH_ENV] === '0' || env[RELAUNCH_ENV] === 'active') return false;
-  if (withMallocTunables(env.GLIBC_TUNABLES) === (env.GLIBC_TUNABLES ?? '')) return false;
+  const mode = mallocMode(env);
+  if (mode === 'off' || mode === 'active') return false;
+  if (withMallocTunables(env.GLIBC_TUNABLES, mode === 'low-memory') === (env.GLIBC_TUNABLES ?? '')) return false;
   return glibc ?? isGlibc();
 }
 
@@ -51,7 +69,8 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * its clean interrupt); SIGTERM and SIGHUP are forwarded the same way.
  */
 export function relaunchWithMallocTunables(): Promise<number> {
-  const env = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES), [RELAUNCH_ENV]: 'active' };
+  const lowMemory = mallocMode(process.env) === 'low-memory';
+  const env = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES, lowMemory), [RELAUNCH_ENV]: 'active' };
   // --expose-gc lets generate() collect the dead KV cache before EnCodec runs (inference/musicgen.ts).
   const nodeArgs = process.execArgv.includes('--expose-gc') ? process.execArgv : [...process.execArgv, '--expose-gc'];
   const child = spawn(process.execPath, [...nodeArgs, ...process.argv.slice(1)], { env, stdio: 'inherit', detached: true });

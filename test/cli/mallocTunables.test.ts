@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MALLOC_TUNABLES, needsRelaunch, withMallocTunables } from '../../src/cli/mallocTunables.js';
+import { LOW_MEMORY_TUNABLES, MALLOC_TUNABLES, MallocTunablesError, needsRelaunch, withMallocTunables } from '../../src/cli/mallocTunables.js';
 
 const child = join(dirname(fileURLToPath(import.meta.url)), 'relaunchChild.ts');
 const glibc = process.platform === 'linux' && Boolean((process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime);
@@ -64,6 +64,17 @@ describe('malloc tunables for the musicgen command', () => {
     expect(needsRelaunch({ MUSICGEN_MALLOC_TUNABLES: '0' }, true)).toBe(false);
   });
 
+  it('low-memory adds the 1 MiB mmap threshold; an unknown setting is an error that names the valid ones', () => {
+    expect(LOW_MEMORY_TUNABLES).toEqual(['glibc.malloc.mmap_threshold=1048576']);
+    expect(withMallocTunables(undefined, true)).toBe('glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576');
+    expect(withMallocTunables('glibc.malloc.mmap_threshold=4194304', true)).toBe('glibc.malloc.mmap_threshold=4194304:glibc.malloc.hugetlb=1');
+    // Already under the default tunables: low-memory still needs a relaunch for the threshold.
+    expect(needsRelaunch({ GLIBC_TUNABLES: withMallocTunables(''), MUSICGEN_MALLOC_TUNABLES: 'low-memory' }, true)).toBe(true);
+    expect(needsRelaunch({ GLIBC_TUNABLES: withMallocTunables('', true), MUSICGEN_MALLOC_TUNABLES: 'low-memory' }, true)).toBe(false);
+    expect(() => needsRelaunch({ MUSICGEN_MALLOC_TUNABLES: 'lowmem' }, true)).toThrow(MallocTunablesError);
+    expect(() => needsRelaunch({ MUSICGEN_MALLOC_TUNABLES: 'lowmem' }, true)).toThrow(/"lowmem" is not a setting; use 0 .* or low-memory/);
+  });
+
   it.runIf(glibc)('relaunches under the tunables (memory on huge pages) and forwards SIGTERM once, passing the exit code back', async () => {
     const c = start(baseEnv());
     try {
@@ -88,6 +99,19 @@ describe('malloc tunables for the musicgen command', () => {
       process.kill(-c.proc.pid!, 'SIGINT');
       expect(await c.exited).toBe(3);
       expect(c.reports.at(-1)).toEqual({ done: true, signals: ['SIGINT'] });
+    } finally {
+      if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+    }
+  });
+
+  it.runIf(glibc)('MUSICGEN_MALLOC_TUNABLES=low-memory relaunches with the mmap threshold too', async () => {
+    const c = start({ ...baseEnv(), MUSICGEN_MALLOC_TUNABLES: 'low-memory' });
+    try {
+      const r = await c.first();
+      expect(r.pid).not.toBe(c.proc.pid);
+      expect(r.tunables).toBe([...MALLOC_TUNABLES, ...LOW_MEMORY_TUNABLES].join(':'));
+      c.proc.kill('SIGTERM');
+      expect(await c.exited).toBe(3);
     } finally {
       if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
     }
