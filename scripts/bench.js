@@ -18,14 +18,15 @@
 // Models are built once into MUSICGEN_BENCH_CACHE (default ~/.cache/musicgen-ts/bench); raw results
 // go to <cache>/results/. This VM is shared: every figure carries the load average it ran under.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir, modelDir } from './bench/build-models.js';
-import { LOW_MEMORY_ENV, LOW_MEMORY_TUNABLES, PLAIN_ENV, runBenchScript as child, TUNED_ENV } from './bench/child.js';
+import { LOW_MEMORY_TUNABLES } from '../dist/cli/mallocTunables.js';
+import { LOW_MEMORY_ENV, PLAIN_ENV, runBenchScript as child, TUNED_ENV } from './bench/child.js';
 import { VARIANTS } from './bench/build-variants.js';
-import { f, int8Markdown, machineLine, rooflineStepsPerSec, stepBytes, writeSection } from './bench/report.js';
+import { f, int8Markdown, machineLine, oursFilesBytes, rooflineStepsPerSec, stepBytes, writeSection } from './bench/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -179,16 +180,7 @@ writeFileSync(rawFile, JSON.stringify(raw, null, 2));
 log(`raw results: ${rawFile}`);
 
 // The graphs ours opens for text-to-music (as contender.js counts them for RSS / files).
-const codecFiles = (d) => {
-  const split = ['encodec_decode_frames.onnx', 'encodec_decode_upsample.onnx'];
-  return split.every((x) => existsSync(join(d, 'onnx', x))) ? split : ['encodec_decode.onnx'];
-};
-const filesGB = (d, dtype) =>
-  ['text_encoder.onnx', dtype === 'q8' ? 'decoder_model_kvbuffer_quantized.onnx' : 'decoder_model_kvbuffer.onnx', ...codecFiles(d)]
-    .flatMap((x) => [x, `${x}_data`])
-    .filter((x) => existsSync(join(d, 'onnx', x)))
-    .map((x) => statSync(join(d, 'onnx', x)).size)
-    .reduce((a, b) => a + b, 0) / 1e9;
+const filesGB = (d, dtype) => oursFilesBytes(d, dtype) / 1e9;
 
 const md = [];
 md.push('## Decoder speed: musicgen-ts vs transformers.js (issue 8)', '');
@@ -198,7 +190,7 @@ md.push(
     ` fp32 files ${f(filesGB(dirs.fp32, 'fp32'), 2)} GB, q8 ${f(filesGB(dirs.q8, 'q8'), 2)} GB), built once into the cache.` +
     `${priority ? ' Run with --priority (nice -10).' : ''}` +
     ` Our rows, the probe and the isolated steps run under the glibc malloc tunables the \`musicgen\` command sets (\`GLIBC_TUNABLES=${TUNED_ENV.GLIBC_TUNABLES}\`: transparent huge pages) and, like every child here, with \`--expose-gc\` as the command runs node (generate() collects the dead KV cache before EnCodec);` +
-    ` rows marked "low-memory malloc" add \`${LOW_MEMORY_TUNABLES}\` (\`MUSICGEN_MALLOC_TUNABLES=low-memory\`, README "Memory": freed weights go back to the system; not the command's default because it slows the merged decoder of downloaded folders);` +
+    ` rows marked "low-memory malloc" add \`${LOW_MEMORY_TUNABLES.join(':')}\` (\`MUSICGEN_MALLOC_TUNABLES=low-memory\`, README "Memory": freed weights go back to the system; not the command's default because it slows the merged decoder of downloaded folders);` +
     ' rows marked "no malloc tunables" and transformers.js run without them, except the transformers.js row that says so.' +
     ' This VM is shared with other engineers\' test runs: each row gives the load average (2 cores) it ran under; medians of per-step times resist',
   'bursts better than wall-clock steps/s.',

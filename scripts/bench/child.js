@@ -4,13 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOW_MEMORY_TUNABLES as LOW_MEMORY_LIST, withMallocTunables } from '../../dist/cli/mallocTunables.js';
+import { withMallocTunables } from '../../dist/cli/mallocTunables.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 export const TUNED_ENV = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES) };
 // What `MUSICGEN_MALLOC_TUNABLES=low-memory` runs under (README "Memory").
-export const LOW_MEMORY_TUNABLES = LOW_MEMORY_LIST.join(':');
 export const LOW_MEMORY_ENV = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES, true) };
 export const PLAIN_ENV = { ...process.env };
 delete PLAIN_ENV.GLIBC_TUNABLES;

@@ -8,9 +8,9 @@
 //
 // --threads is omitted for "out of the box" (ours then uses every core, transformers.js passes no
 // session options, which leaves onnxruntime-node on one intra-op thread here).
-import { existsSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { graphBytes, oursFilesBytes } from './report.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -27,15 +27,8 @@ const PROMPT = '80s pop track with bassy drums and synth';
 const K = 4; // codebooks of musicgen-small: frames + K - 1 decoder steps
 const frames = Math.round(seconds * 50);
 
-// A graph's bytes include its external data file (`<file>_data`), where our decoder keeps its weights.
-const fileSize = (f) => [f, `${f}_data`].filter((x) => existsSync(join(dir, 'onnx', x))).reduce((a, x) => a + statSync(join(dir, 'onnx', x)).size, 0);
 const layout = impl === 'tjs' ? 'merged' : opt('layout', 'kvbuffer');
 const decoderFile = `decoder_model_${layout}${dtype === 'q8' ? '_quantized' : ''}.onnx`;
-
-function ourEncodecDecodeFiles() {
-  const split = ['encodec_decode_frames.onnx', 'encodec_decode_upsample.onnx'];
-  return split.every((f) => existsSync(join(dir, 'onnx', f))) ? split : ['encodec_decode.onnx'];
-}
 
 async function runOurs() {
   const { MusicGen } = await import('../../dist/inference/musicgen.js');
@@ -63,9 +56,7 @@ async function runOurs() {
     codecMs: r.timings.codecMs,
     steps: stepMs.length + 1,
     stepMs,
-    // The graphs text-to-music opens (EnCodec encode waits for a melody or continuation): EnCodec
-    // decode in its two halves where the folder has them, as MusicGen.load picks.
-    filesBytes: ['text_encoder.onnx', decoderFile, ...ourEncodecDecodeFiles()].reduce((a, f) => a + fileSize(f), 0),
+    filesBytes: oursFilesBytes(dir, dtype, layout),
   };
 }
 
@@ -119,13 +110,17 @@ async function runTransformersJs() {
     codecMs: ends.encodec_decode[0] - starts.encodec_decode[0],
     steps: dec.length,
     stepMs,
-    filesBytes: ['text_encoder.onnx', decoderFile, 'encodec_decode.onnx'].reduce((a, f) => a + fileSize(f), 0),
+    filesBytes: ['text_encoder.onnx', decoderFile, 'encodec_decode.onnx'].reduce((a, f) => a + graphBytes(join(dir, 'onnx', f)), 0),
   };
 }
 
 const load0 = loadavg()[0];
 const r = impl === 'tjs' ? await runTransformersJs() : await runOurs();
 const sorted = [...r.stepMs].sort((a, b) => a - b);
+const median = sorted[Math.floor(sorted.length / 2)];
+// Stalls (page faults on mapped weights showed up this way in session 2; KV growth steps in
+// session 5): steps over twice the median, with the past length each ran at.
+const slow = r.stepMs.flatMap((ms, i) => (ms > 2 * median ? [{ ms, past: i + 1 }] : []));
 const at = (i) => r.stepMs[Math.min(r.stepMs.length - 1, i)];
 // Median of the 11 steps around a past length: robust to bursts from other work on this VM.
 const around = (p) => {
@@ -141,18 +136,15 @@ const result = {
   ...r,
   stepMs: undefined,
   stepsPerSec: (r.steps / r.decoderMs) * 1000,
-  medianStepMs: sorted[Math.floor(sorted.length / 2)],
+  medianStepMs: median,
   p10StepMs: sorted[Math.floor(sorted.length * 0.1)],
   rtf: r.totalMs / 1000 / seconds,
   // stepMs[i] is the step whose past length is i + 1 (the first step reads the prompt only).
   stepAtPast: Object.fromEntries([10, 100, 250, 500, 1000, 1500].filter((p) => p <= r.stepMs.length).map((p) => [p, around(p - 1)])),
   firstStepsMs: [at(0), at(1), at(2)],
-  // Stalls (page faults on mapped weights showed up this way in session 2): steps over twice the
-  // median, and the time they cost beyond it.
-  slowSteps: r.stepMs.filter((x) => x > 2 * sorted[Math.floor(sorted.length / 2)]).length,
-  slowStepsExtraMs: r.stepMs.filter((x) => x > 2 * sorted[Math.floor(sorted.length / 2)]).reduce((a, x) => a + x - sorted[Math.floor(sorted.length / 2)], 0),
-  // Past lengths of those steps: growth of the KV buffers (every 128) vs stalls elsewhere.
-  slowStepPast: r.stepMs.flatMap((x, i) => (x > 2 * sorted[Math.floor(sorted.length / 2)] ? [i + 1] : [])),
+  slowSteps: slow.length,
+  slowStepsExtraMs: slow.reduce((a, s) => a + s.ms - median, 0),
+  slowStepPast: slow.map((s) => s.past),
   maxStepMs: sorted.at(-1),
   maxRssBytes: process.resourceUsage().maxRSS * 1024,
   loadavg: [load0, loadavg()[0]],

@@ -1,10 +1,11 @@
 // BENCHMARKS.md sections owned by the benchmark scripts: each lives between
 // `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` and is replaced in place; everything else in
 // the file (other people's sections) is kept. The file is re-read right before writing.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { locateModelFiles } from '../../dist/inference/modelFiles.js';
 
 export const BENCHMARKS_MD = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'BENCHMARKS.md');
 
@@ -61,6 +62,28 @@ export function stepBytes(decoder) {
 export function rooflineStepsPerSec(bytes, dtype, seconds, bandwidthGBps) {
   const avgPast = (seconds * 50 + 3) / 2;
   return (bandwidthGBps * 1e9) / (bytes.weightBytes[dtype] + avgPast * bytes.cacheBytesPerPast);
+}
+
+/** A graph's bytes with its external data file (`<file>_data`), if it has one. */
+export function graphBytes(path) {
+  return [path, `${path}_data`].filter(existsSync).reduce((a, x) => a + statSync(x).size, 0);
+}
+
+/**
+ * Bytes of the graphs MusicGen.load opens in a folder for text-to-music, as it picks them (EnCodec
+ * decode in two halves where the folder has them; EnCodec encode waits for a melody or continuation).
+ */
+export function oursFilesBytes(dir, dtype, layout = 'kvbuffer') {
+  const files = locateModelFiles(dir, dtype, layout);
+  const codec = files.encodecDecode.kind === 'split' ? [files.encodecDecode.frames, files.encodecDecode.upsample] : [files.encodecDecode.graph];
+  return [files.textEncoder, files.decoder, ...codec].reduce((a, x) => a + graphBytes(x), 0);
+}
+
+/** Resident set of this process by kind, in bytes (Linux /proc/self/status). */
+export function processMemory() {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (key) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
 export const f = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Number(x).toFixed(d));

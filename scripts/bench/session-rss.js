@@ -6,32 +6,32 @@
 //
 // Prints one JSON line: file bytes (with its `_data` side file), load seconds, and GiB of VmRSS /
 // RssAnon / RssFile / VmHWM and AnonHugePages from /proc/self.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
+import { existsSync, readFileSync } from 'node:fs';
+import { createSession } from '../../dist/inference/sessions.js';
+import { graphBytes, processMemory } from './report.js';
 
 const file = process.argv[2];
 if (!file || !existsSync(file)) {
   process.stderr.write('usage: node scripts/bench/session-rss.js <file.onnx>\n');
   process.exit(2);
 }
-const kib = (text, key) => Number(text.match(new RegExp(`${key}:\\s+(\\d+)`))?.[1] ?? NaN);
-const gib = (k) => Math.round((k / 2 ** 20) * 1000) / 1000;
+const gib = (bytes) => Math.round((bytes / 2 ** 30) * 1000) / 1000;
 const t0 = performance.now();
-await ort.InferenceSession.create(file, { intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'] });
+await createSession(file, { threads: 2 }); // as MusicGen.load opens a decoder
 const loadS = (performance.now() - t0) / 1000;
-const status = readFileSync('/proc/self/status', 'utf8');
-const smaps = readFileSync('/proc/self/smaps_rollup', 'utf8');
-const bytes = [file, `${file}_data`].filter(existsSync).reduce((a, f) => a + statSync(f).size, 0);
+const m = processMemory();
+const anonHugeKb = Number(readFileSync('/proc/self/smaps_rollup', 'utf8').match(/AnonHugePages:\s+(\d+)/)?.[1] ?? NaN);
+const fileGiB = gib(graphBytes(file));
 const out = {
   file,
-  fileGiB: gib(bytes / 1024),
+  fileGiB,
   tunables: process.env.GLIBC_TUNABLES ?? '',
   loadS: Math.round(loadS * 10) / 10,
-  rssGiB: gib(kib(status, 'VmRSS')),
-  anonGiB: gib(kib(status, 'RssAnon')),
-  fileMappedGiB: gib(kib(status, 'RssFile')),
-  hwmGiB: gib(kib(status, 'VmHWM')),
-  anonHugeGiB: gib(kib(smaps, 'AnonHugePages')),
+  rssGiB: gib(m.rss),
+  anonGiB: gib(m.anon),
+  fileMappedGiB: gib(m.file),
+  hwmGiB: gib(m.hwm),
+  anonHugeGiB: gib(anonHugeKb * 1024),
+  anonOverFile: Math.round((gib(m.anon) / fileGiB) * 100) / 100,
 };
-out.anonOverFile = Math.round((out.anonGiB / out.fileGiB) * 100) / 100;
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -19,6 +19,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { processMemory } from './report.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -46,12 +47,6 @@ const textDim = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).text_
 
 const profilePrefix = join(tmpdir(), `musicgen-bench-profile-${process.pid}`);
 const withMemory = args.includes('--memory');
-/** Resident set of this process by kind, in bytes (Linux /proc). */
-function memoryNow() {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const kb = (key) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile') };
-}
 const t0 = performance.now();
 // Same options as src/inference/sessions.ts createSession.
 const session = await ort.InferenceSession.create(args.includes('--buffer') ? readFileSync(file) : file, {
@@ -65,7 +60,7 @@ const session = await ort.InferenceSession.create(args.includes('--buffer') ? re
 });
 const loadMs = performance.now() - t0;
 if (withMemory) globalThis.gc?.(); // a --buffer model's bytes are garbage once create returns
-const memoryAfterCreate = withMemory ? memoryNow() : null;
+const memoryAfterCreate = withMemory ? processMemory() : null;
 
 function randomF32(n) {
   const a = new Float32Array(n);
@@ -146,5 +141,5 @@ if (profileAt) {
     };
   }
 }
-process.stdout.write(`${JSON.stringify({ dtype, layout: buffered ? 'kvbuffer' : 'merged', threads, file, options: opt('options', '{}'), loadMs, points, profile, maxRssBytes: process.resourceUsage().maxRSS * 1024, ...(withMemory ? { memory: { afterCreate: memoryAfterCreate, afterSteps: memoryNow() } } : {}) })}\n`);
+process.stdout.write(`${JSON.stringify({ dtype, layout: buffered ? 'kvbuffer' : 'merged', threads, file, options: opt('options', '{}'), loadMs, points, profile, maxRssBytes: process.resourceUsage().maxRSS * 1024, ...(withMemory ? { memory: { afterCreate: memoryAfterCreate, afterSteps: processMemory() } } : {}) })}\n`);
 process.exit(0);
