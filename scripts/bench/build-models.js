@@ -14,7 +14,7 @@ import { RandomWeights } from '../../dist/convert/randomWeights.js';
 import { writeOnnxModel } from '../../dist/convert/serialize.js';
 import { CheckedWeights } from '../../dist/convert/weights.js';
 import { codebooksPerChannel, parseModelConfig } from '../../dist/inference/modelConfig.js';
-import { externalize } from './externalize.js';
+import { externalize, internalize } from './externalize.js';
 
 export const BENCH_SEED = 1234;
 
@@ -36,7 +36,8 @@ const exists = (onnxDir, file) => existsSync(join(onnxDir, file));
 /**
  * Brings a folder built by an earlier converter to what it writes now, without rebuilding the
  * decoder (large fp32 takes minutes): the kvbuffer decoder when missing, EnCodec decode in its two
- * halves, every graph's weights in `<file>_data`, and config.json's transformers.js hint. Returns what it did.
+ * halves, the text encoder's and EnCodec's weights in `<file>_data`, small decoders in one file,
+ * and config.json's transformers.js hint. Returns what it did.
  */
 function upgradeFolder(preset, dtype, bothLayouts) {
   const dir = modelDir(preset, dtype);
@@ -65,11 +66,20 @@ function upgradeFolder(preset, dtype, bothLayouts) {
     const k = codebooksPerChannel(config);
     if (!exists(onnxDir, 'encodec_decode_frames.onnx')) write('encodec_decode_frames.onnx', buildEncodecDecodeFramesGraph(config.audioEncoder, weights(), k), 'encodec_decode_frames');
     if (!exists(onnxDir, 'encodec_decode_upsample.onnx')) write('encodec_decode_upsample.onnx', buildEncodecDecodeUpsampleGraph(config.audioEncoder, weights()), 'encodec_decode_upsample');
-    // Every graph's weights in `<file>_data`, decoders included (session 6; they were one file before).
-    for (const file of readdirSync(onnxDir).filter((f) => f.endsWith('.onnx')).sort()) {
-      if (exists(onnxDir, `${file}_data`)) continue;
+    for (const file of ['text_encoder.onnx', 'encodec_decode.onnx', 'encodec_encode.onnx']) {
+      if (!exists(onnxDir, file) || exists(onnxDir, `${file}_data`)) continue;
       externalize(join(onnxDir, file), join(tmp, file), 64);
       place(file);
+    }
+    // Small decoders are one file, as the converter writes them (external-data copies from the
+    // trials of sessions 4 and 6 go back in; BENCHMARKS.md session 6).
+    if (bothLayouts) {
+      for (const file of readdirSync(onnxDir).filter((f) => f.startsWith('decoder_model_') && f.endsWith('.onnx')).sort()) {
+        if (!exists(onnxDir, `${file}_data`)) continue;
+        internalize(join(onnxDir, file), join(tmp, file));
+        rmSync(join(onnxDir, `${file}_data`));
+        place(file);
+      }
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

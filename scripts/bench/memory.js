@@ -12,9 +12,9 @@
 // unless --keep. Heavy: run it alone on the machine (fp32: ~1 min per variant on 2 cores).
 //
 // Layouts (decoder_model_kvbuffer{,_quantized}.onnx of the folder, rewritten):
-//   embedded  weights inside the protobuf (how the converter wrote decoders until session 6 of
-//             2026-11-24), made from the folder's file
-//   ext64     the folder's file: weights in <file>_data, 64-byte aligned offsets (src/convert/serialize.ts)
+//   embedded  the folder's file as the converter wrote it: weights inside the protobuf until session 4
+//             of 2026-11-24; since then the converter writes external data, so this row is ext64 again
+//   ext64     weights in <file>_data, 64-byte aligned offsets (as src/convert/serialize.ts forceExternalData)
 //   ext4k     the same with 4096-byte (page) aligned offsets
 //   prepacked saved by onnxruntime itself (optimizedModelFilePath) with
 //             session.save_external_prepacked_constant_initializers = 1: graph optimized, weights and
@@ -33,7 +33,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { modelDir } from './build-models.js';
-import { externalize, forEachInitializer, internalize } from './externalize.js';
+import { forEachInitializer, externalize } from './externalize.js';
 
 const { onnx } = onnxProto;
 const args = process.argv.slice(2);
@@ -46,7 +46,7 @@ const studyDir = process.env.MUSICGEN_RSS_STUDY_DIR ?? '/tmp/rss-study';
 const EXTERNAL_MIN_BYTES = 1024; // as src/convert/serialize.ts
 
 const sourceFile = (dtype) => join(modelDir('small', dtype), 'onnx', `decoder_model_kvbuffer${dtype === 'q8' ? '_quantized' : ''}.onnx`);
-const layoutFile = (dtype, layout) => (layout === 'ext64' ? sourceFile(dtype) : join(studyDir, `${dtype}-${layout}`, 'decoder.onnx'));
+const layoutFile = (dtype, layout) => (layout === 'embedded' ? sourceFile(dtype) : join(studyDir, `${dtype}-${layout}`, 'decoder.onnx'));
 
 // ---------------------------------------------------------------------------------------------
 // Layout preparation (each in its own child process: decoding a 1.7 GB protobuf peaks at ~3.5 GB)
@@ -100,8 +100,7 @@ const bytesOf = (file) => filesOf(file).reduce((a, f) => a + statSync(f).size, 0
 
 function prepare(dtype, layout) {
   const dst = layoutFile(dtype, layout);
-  if (layout === 'ext64' || existsSync(dst)) return;
-  if (layout === 'ext4k') prepare(dtype, 'embedded'); // made from the embedded copy
+  if (layout === 'embedded' || existsSync(dst)) return;
   mkdirSync(dirname(dst), { recursive: true });
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare', layout, '--dtype', dtype], { stdio: 'inherit' });
@@ -115,8 +114,8 @@ if (isMain && args.includes('--prepare')) {
   const dtype = opt('dtype', 'fp32');
   const dst = layoutFile(dtype, layout);
   try {
-    if (layout === 'embedded') internalize(sourceFile(dtype), dst);
-    else if (layout === 'ext4k') externalize(layoutFile(dtype, 'embedded'), dst, 4096);
+    if (layout === 'ext64') externalize(sourceFile(dtype), dst, 64);
+    else if (layout === 'ext4k') externalize(sourceFile(dtype), dst, 4096);
     else if (layout === 'prepacked') await saveWithOrt(sourceFile(dtype), dst);
     else throw new Error(`unknown layout ${layout}`);
   } catch (e) {
@@ -131,7 +130,7 @@ if (isMain && args.includes('--prepare')) {
 
 const cfg = (entries) => ({ extra: { session: entries } });
 const VARIANTS = [
-  { id: 'base', layout: 'embedded', options: {}, note: 'embedded weights (decoders before session 6), path' },
+  { id: 'base', layout: 'embedded', options: {}, note: 'createSession today (path)' },
   { id: 'buffer', layout: 'embedded', options: {}, buffer: true, note: 'model bytes passed as a Buffer' },
   { id: 'noarena', layout: 'embedded', options: { enableCpuMemArena: false }, note: 'enableCpuMemArena: false' },
   { id: 'nopattern', layout: 'embedded', options: { enableMemPattern: false }, note: 'enableMemPattern: false' },
@@ -171,7 +170,7 @@ const VARIANTS = [
     options: { graphOptimizationLevel: 'disabled' },
     note: 'ORT-saved prepacked, loaded with graphOptimizationLevel disabled',
   },
-  { id: 'base (again)', layout: 'embedded', options: {}, note: 'embedded weights, repeated last (drift)' },
+  { id: 'base (again)', layout: 'embedded', options: {}, note: 'createSession today, repeated last (drift)' },
 ];
 
 function measure(dtype, v) {
@@ -204,7 +203,7 @@ function measure(dtype, v) {
 
 const GiB = (b) => (b / 2 ** 30).toFixed(2);
 function table(dtype, rows) {
-  const shipped = bytesOf(sourceFile(dtype));
+  const shipped = statSync(sourceFile(dtype)).size;
   const pasts = opt('past', '10,500').split(',');
   const out = [
     `### ${dtype}: decoder_model_kvbuffer${dtype === 'q8' ? '_quantized' : ''}, ${opt('runs', '9')} runs per past length after 3 warm-ups, 2 threads`,
@@ -244,6 +243,6 @@ if (isMain) {
   }
   process.stdout.write(
     `\nRun ${started} -> ${new Date().toISOString()}, load average (1/5/15 min) at start ${load0}, at end ${loadavg().map((x) => x.toFixed(2)).join(', ')}.\n` +
-      `"files" = the .onnx plus its _data file; "shipped file" = the folder's decoder and its _data file (what the layouts were made from); peak RSS = the child's maxRSS (VmHWM, file-backed pages included).\n`,
+      `"files" = the .onnx plus its _data file; "shipped file" = the folder's decoder with embedded weights (what the layouts were made from); peak RSS = the child's maxRSS (VmHWM, file-backed pages included).\n`,
   );
 }

@@ -28,6 +28,8 @@ export interface ModelFolderOptions {
   /** Replace an existing output folder. */
   force?: boolean;
   progress?: ConvertProgress;
+  /** Keep weights in `*.onnx_data` side files even for small graphs (tests the >2 GB path). */
+  forceExternalData?: boolean;
   /**
    * Which decoder graphs to write (docs/MODEL_FORMAT.md): `kvbuffer` (default, ours, fastest),
    * `merged` (transformers.js / optimum layout), or `both` for folders transformers.js also reads.
@@ -127,19 +129,23 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
   const suffix = DTYPE_SUFFIX[dtype];
   const layerProgress = (stage: number, file: string) => (done: number, layers: number): void =>
     opts.progress?.(stage + done / layers, total, `${file} (layer ${done}/${layers})`);
-  // Every graph keeps its weights in `<file>_data`, decoders included: onnxruntime maps the side
-  // file and drops it once its kernels have prepacked the weights, where embedded weights, freed
-  // after prepacking, stay in RSS as holes in malloc's heap (small fp32 decoder 2.36 -> 1.56 GiB,
-  // text encoder 0.55 -> 0.33 GiB; sessions load ~2x faster; step time the same, BENCHMARKS.md
-  // session 6).
-  const stages: Array<{ file: string; build: () => OnnxGraph; meta: Record<string, string | number> }> = [
-    { file: 'text_encoder.onnx', build: () => buildT5EncoderGraph(config.textEncoder, weights), meta: { graph: 'text_encoder' } },
+  // `external`: weights in `<file>_data`, which onnxruntime maps and drops once its kernels have
+  // prepacked them, where a graph with embedded weights stays in RSS beside its prepacked copy
+  // (text encoder 0.55 -> 0.33 GiB at musicgen-small). Not the decoders (one file while under the
+  // protobuf limit), though mapped they would save 0.8 GiB at small fp32 at the same median step:
+  // the decoder runs every step, and a mapped one stalled for up to 1 s on a third of its steps
+  // without malloc tunables in one page-cache state on our VM (gone after dropping the cache;
+  // embedded never), and its weights get fewer huge pages under them (BENCHMARKS.md session 6).
+  // The text encoder and EnCodec run once per call.
+  const stages: Array<{ file: string; build: () => OnnxGraph; meta: Record<string, string | number>; external: boolean }> = [
+    { file: 'text_encoder.onnx', build: () => buildT5EncoderGraph(config.textEncoder, weights), meta: { graph: 'text_encoder' }, external: true },
     ...layouts.map((layout, i) => {
       const file = `${DECODER_GRAPH_NAME[layout]}${suffix}.onnx`;
       return {
         file,
         build: () => buildDecoderForDtype(config, weights, layout, dtype, layerProgress(1 + i, file)),
         meta: { graph: DECODER_GRAPH_NAME[layout], dtype },
+        external: false,
       };
     }),
     // EnCodec decode in two halves, so the sample-rate half can run in chunks (inference/audioCodec.ts);
@@ -148,11 +154,13 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
       file: 'encodec_decode_frames.onnx',
       build: () => buildEncodecDecodeFramesGraph(config.audioEncoder, weights, codebooksPerChannel(config)),
       meta: { graph: 'encodec_decode_frames' },
+      external: true,
     },
     {
       file: 'encodec_decode_upsample.onnx',
       build: () => buildEncodecDecodeUpsampleGraph(config.audioEncoder, weights),
       meta: { graph: 'encodec_decode_upsample' },
+      external: true,
     },
     ...(layouts.includes('merged')
       ? [
@@ -160,13 +168,15 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
             file: 'encodec_decode.onnx',
             build: () => buildEncodecDecodeGraph(config.audioEncoder, weights, codebooksPerChannel(config)),
             meta: { graph: 'encodec_decode' },
-                },
+            external: true,
+          },
         ]
       : []),
     {
       file: 'encodec_encode.onnx',
       build: () => buildEncodecEncodeGraph(config.audioEncoder, weights, codebooksPerChannel(config)),
       meta: { graph: 'encodec_encode' },
+      external: true,
     },
   ];
   const total = stages.length + 1;
@@ -179,7 +189,7 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
       const graph = stage.build();
       writeOnnxModel(join(tmp, 'onnx', stage.file), graph, {
         metadata: graphMetadata(config, stage.meta),
-        forceExternalData: true,
+        forceExternalData: opts.forceExternalData || stage.external,
       });
       files.push(`onnx/${stage.file}`);
       if (existsSync(join(tmp, 'onnx', `${stage.file}_data`))) {
