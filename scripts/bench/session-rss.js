@@ -17,7 +17,8 @@ if (!file || !existsSync(file)) {
 }
 const gib = (bytes) => Math.round((bytes / 2 ** 30) * 1000) / 1000;
 const t0 = performance.now();
-await createSession(file, { threads: 2 }); // as MusicGen.load opens a decoder
+// Held until the end: an unreferenced session can be collected, and its memory with it.
+const session = await createSession(file, { threads: 2 }); // as MusicGen.load opens a decoder
 const loadS = (performance.now() - t0) / 1000;
 const m = processMemory();
 const anonHugeKb = Number(readFileSync('/proc/self/smaps_rollup', 'utf8').match(/AnonHugePages:\s+(\d+)/)?.[1] ?? NaN);
@@ -33,5 +34,6 @@ const out = {
   hwmGiB: gib(m.hwm),
   anonHugeGiB: gib(anonHugeKb * 1024),
   anonOverFile: Math.round((gib(m.anon) / fileGiB) * 100) / 100,
+  inputs: session.inputNames.length,
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);

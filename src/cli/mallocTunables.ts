@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { MusicgenError } from '../errors.js';
 
 /**
  * glibc malloc settings the `musicgen` command runs under (BENCHMARKS.md, "malloc tunables"):
@@ -22,9 +23,8 @@ export const LOW_MEMORY_TUNABLES = ['glibc.malloc.mmap_threshold=1048576'];
 /** `0` runs without the relaunch (and without the tunables); `low-memory` adds LOW_MEMORY_TUNABLES. */
 export const RELAUNCH_ENV = 'MUSICGEN_MALLOC_TUNABLES';
 
-export class MallocTunablesError extends Error {
-  override name = 'MallocTunablesError';
-}
+/** An unknown MUSICGEN_MALLOC_TUNABLES value. */
+export class MallocTunablesError extends MusicgenError {}
 
 /** What RELAUNCH_ENV asks for; `active` marks the relaunched child. Unknown values are an error, not ignored. */
 export function mallocMode(env: NodeJS.ProcessEnv = process.env): 'off' | 'default' | 'low-memory' | 'active' {
