@@ -171,7 +171,9 @@ export async function runGenerate(prompts: string[], o: GenerateCliOptions): Pro
   };
   const modelDir = o.model ?? ensureDefaultModel(log);
   const threads = numberFlag('--threads', o.threads);
-  const mg = await MusicGen.load(modelDir, { dtype: o.dtype, threads, decoderLayout: o.decoderLayout });
+  // One generate call per run: the text encoder is opened for it and released before the decoder
+  // opens, which keeps it out of the peak (musicgen-small q8: BENCHMARKS.md, "Memory").
+  const mg = await MusicGen.load(modelDir, { dtype: o.dtype, threads, decoderLayout: o.decoderLayout, releaseTextEncoder: true });
   mg.setGenerationParams(params);
   const bar = o.quiet ? null : new ProgressBar('generate');
   const controller = new AbortController();

@@ -1,10 +1,8 @@
-import { MusicGen } from '../inference/musicgen.js';
+import { MusicGen, type LoadOptions } from '../inference/musicgen.js';
 import { fetchModel, type FetchedModel, type FetchModelOptions } from './fetchModel.js';
 
-export interface PretrainedOptions extends FetchModelOptions {
-  /** onnxruntime intra-op threads (default: every core). */
-  threads?: number;
-}
+/** Where to fetch from (FetchModelOptions) and how to load: threads, releaseTextEncoder (LoadOptions). */
+export interface PretrainedOptions extends FetchModelOptions, Pick<LoadOptions, 'threads' | 'releaseTextEncoder'> {}
 
 /**
  * MusicGen.fromPretrained: downloads a hub repository into the cache (or reuses it), converting a
@@ -20,6 +18,6 @@ export async function loadPretrainedWithInfo(
   opts: PretrainedOptions = {},
 ): Promise<{ model: MusicGen; fetched: FetchedModel }> {
   const fetched = await fetchModel(repoId, opts);
-  const model = await MusicGen.load(fetched.dir, { dtype: fetched.dtype, threads: opts.threads });
+  const model = await MusicGen.load(fetched.dir, { dtype: fetched.dtype, threads: opts.threads, releaseTextEncoder: opts.releaseTextEncoder });
   return { model, fetched };
 }

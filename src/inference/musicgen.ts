@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
 import type * as ort from 'onnxruntime-node';
-import * as ortRuntime from 'onnxruntime-node';
 import { AudioCodec } from './audioCodec.js';
 import type { DecoderConditioning } from './decoderState.js';
 import { GenerationInputError, MissingModelFileError } from './errors.js';
@@ -8,13 +7,8 @@ import { resolveGenerationParams, type GenerationParams, type ResolvedGeneration
 import { locateModelFiles, type ModelFiles } from './modelFiles.js';
 import type { MusicgenModelConfig } from './modelConfig.js';
 import { Rng } from './rng.js';
-import {
-  checkDecoderGraph,
-  checkEncodecEncodeGraph,
-  checkTextEncoderGraph,
-  createSession,
-  loadEncodecDecode,
-} from './sessions.js';
+import { checkDecoderGraph, checkEncodecEncodeGraph, createSession, loadEncodecDecode } from './sessions.js';
+import { TextEncoderSession } from './textEncoderSession.js';
 import { TextTokenizer, type TokenizedBatch } from './textTokenizer.js';
 import { runTokenLoop, type LoopItem } from './tokenLoop.js';
 import { melodySegmentForWindow, windowSchedule, type GenerationWindow } from './windowSchedule.js';
@@ -40,6 +34,16 @@ export interface LoadOptions {
    * one transformers.js encodec_decode graph decode in one run.
    */
   codecChunkFrameRows?: number;
+  /**
+   * Open the T5 text encoder for each call and release it once the descriptions are encoded
+   * (default false: it stays open); the decoder then opens at the first call, after the text is
+   * encoded. The encoder's weights (T5-base: ~0.34 GiB) are never held beside the decoder and its
+   * KV cache, and the decoder reuses their memory: musicgen-small peaks at 1.06-1.35x (fp32) /
+   * 1.20-1.32x (q8) its files instead of 1.42x / 1.53-1.64x (BENCHMARKS.md session 7). Every call
+   * reopens the encoder (T5-base: 0.5-1.2 s on 2 cores), and a broken decoder graph is reported by
+   * the first call instead of by load(). `musicgen generate`, one call per run, sets it.
+   */
+  releaseTextEncoder?: boolean;
 }
 
 /**
@@ -65,6 +69,11 @@ export interface GenerateOptions {
 }
 
 export interface GenerationTimings {
+  /**
+   * Opening sessions during the call: the text encoder when it is released after use, the decoder
+   * at the first call then (LoadOptions.releaseTextEncoder); 0 otherwise. Not in the other timings.
+   */
+  openMs: number;
   textEncoderMs: number;
   decoderMs: number;
   codecMs: number;
@@ -114,6 +123,8 @@ interface Condition {
   conditioning: DecoderConditioning;
   /** True when nothing conditions the items (no text, no melody): CFG would change nothing. */
   empty: boolean;
+  /** Time spent opening the text encoder for this condition (released text encoder). */
+  openMs?: number;
 }
 
 /**
@@ -122,14 +133,17 @@ interface Condition {
  */
 export class MusicGen {
   private params: ResolvedGenerationParams;
+  private decoderOpening: Promise<ort.InferenceSession> | null;
 
   private constructor(
     readonly files: ModelFiles,
-    private readonly textEncoder: ort.InferenceSession,
-    private readonly decoder: ort.InferenceSession,
+    private readonly textEncoder: TextEncoderSession,
+    decoder: ort.InferenceSession | null,
+    private readonly openDecoder: () => Promise<ort.InferenceSession>,
     readonly codec: AudioCodec,
     private readonly tokenizer: TextTokenizer | null,
   ) {
+    this.decoderOpening = decoder ? Promise.resolve(decoder) : null;
     this.params = resolveGenerationParams({}, { maxDuration: MAX_DURATION, frameRate: this.frameRate });
   }
 
@@ -138,13 +152,24 @@ export class MusicGen {
     if (opts.codecChunkFrameRows !== undefined) AudioCodec.checkChunkFrameRows(opts.codecChunkFrameRows);
     const files = locateModelFiles(dir, opts.dtype, opts.decoderLayout);
     const session = (path: string): Promise<ort.InferenceSession> => createSession(path, { threads: opts.threads });
+    const openDecoder = async (): Promise<ort.InferenceSession> => {
+      const s = await session(files.decoder);
+      try {
+        checkDecoderGraph(files.decoder, s, files.config, files.decoderLayout);
+      } catch (e) {
+        await s.release();
+        throw e;
+      }
+      return s;
+    };
+    // With the text encoder released, the decoder opens at the first call, once the text is
+    // encoded: the two then never sit in memory together before the KV cache grows.
+    const release = opts.releaseTextEncoder ?? false;
     const [textEncoder, decoder, encodecDecode] = await Promise.all([
-      session(files.textEncoder),
-      session(files.decoder),
+      TextEncoderSession.load(files.textEncoder, { threads: opts.threads, release }),
+      release ? null : openDecoder(),
       loadEncodecDecode(files.encodecDecode, opts.threads),
     ]);
-    checkTextEncoderGraph(files.textEncoder, textEncoder);
-    checkDecoderGraph(files.decoder, decoder, files.config, files.decoderLayout);
     const encodePath = files.encodecEncode;
     const loadEncoder = encodePath
       ? async (): Promise<ort.InferenceSession> => {
@@ -154,7 +179,7 @@ export class MusicGen {
         }
       : null;
     const tokenizer = files.tokenizer ? TextTokenizer.load(files.tokenizer.json, files.tokenizer.config) : null;
-    return new MusicGen(files, textEncoder, decoder, new AudioCodec(files.config, encodecDecode, loadEncoder, opts.codecChunkFrameRows), tokenizer);
+    return new MusicGen(files, textEncoder, decoder, openDecoder, new AudioCodec(files.config, encodecDecode, loadEncoder, opts.codecChunkFrameRows), tokenizer);
   }
 
   get config(): MusicgenModelConfig {
@@ -265,19 +290,16 @@ export class MusicGen {
     const B = tokens.inputIds.length;
     const mask = tokens.attentionMask.flat();
     if (mask.every((m) => m === 0)) return this.nullCondition(B);
-    const T = tokens.inputIds[0].length;
-    const toI64 = (rows: number[][]): ortRuntime.Tensor =>
-      new ortRuntime.Tensor('int64', BigInt64Array.from(rows.flat(), (v) => BigInt(v)), [B, T]);
-    const out = await this.textEncoder.run({ input_ids: toI64(tokens.inputIds), attention_mask: toI64(tokens.attentionMask) });
+    const { hiddenStates, openMs } = await this.textEncoder.encode(tokens);
     const conditioning: DecoderConditioning = {
       rows: B,
-      encoderHiddenStates: (out.last_hidden_state as ortRuntime.Tensor).data as Float32Array,
-      encoderLength: T,
+      encoderHiddenStates: hiddenStates,
+      encoderLength: tokens.inputIds[0].length,
       encoderMask: mask,
     };
     // Text-only generation on a melody model: HF's default chroma is one frame one-hot at C.
     if (this.config.melody) conditioning.chroma = oneHotC(B, 1, this.config.melody.numChroma);
-    return { conditioning, empty: false };
+    return { conditioning, empty: false, openMs };
   }
 
   /** The null (CFG) rows of a condition: zero text, mask 0, one-hot C chroma of the same length. */
@@ -485,6 +507,9 @@ export class MusicGen {
   ): Promise<GenerationResult> {
     const params = this.resolve(opts.params);
     const seed = params.seed ?? randomInt(0, 2 ** 31);
+    const open0 = this.decoderOpening ? null : performance.now();
+    const decoder = await this.decoderSession();
+    const openMs = (condition.openMs ?? 0) + (open0 === null ? 0 : performance.now() - open0);
     const B = condition.conditioning.rows;
     const K = this.config.decoder.numCodebooks;
     const sampling = { useSampling: params.useSampling, topK: params.topK, topP: params.topP, temperature: params.temperature };
@@ -535,7 +560,7 @@ export class MusicGen {
       }
       const result = await runTokenLoop({
         config: this.config,
-        decoder: this.decoder,
+        decoder,
         conditioning,
         nullConditioning: useCfg ? this.nullRowsOf(conditioning) : null,
         twoStepCfg: params.twoStepCfg,
@@ -567,7 +592,7 @@ export class MusicGen {
       sampleRate: this.sampleRate,
       frames: params.frames,
       params: { ...params, seed },
-      timings: { textEncoderMs, decoderMs, codecMs, decoderCalls },
+      timings: { openMs, textEncoderMs: textEncoderMs - (condition.openMs ?? 0), decoderMs, codecMs, decoderCalls },
     };
   }
 
@@ -575,9 +600,21 @@ export class MusicGen {
     return this.config.decoder.numCodebooks / this.config.decoder.audioChannels;
   }
 
+  /** The decoder session, opened on first use when the text encoder is released (LoadOptions). */
+  private decoderSession(): Promise<ort.InferenceSession> {
+    // A failed open is not kept: the next call tries again (and reports the error again).
+    this.decoderOpening ??= this.openDecoder().catch((e: unknown) => {
+      this.decoderOpening = null;
+      throw e;
+    });
+    return this.decoderOpening;
+  }
+
   /** Frees every onnxruntime session (the model cannot be used afterwards). */
   async dispose(): Promise<void> {
-    await Promise.all([this.textEncoder.release(), this.decoder.release(), this.codec.release()]);
+    const decoder = this.decoderOpening?.catch(() => null);
+    this.decoderOpening = null;
+    await Promise.all([this.textEncoder.release(), decoder?.then((d) => d?.release()), this.codec.release()]);
   }
 }
 
