@@ -7,7 +7,7 @@ import { resolveGenerationParams, type GenerationParams, type ResolvedGeneration
 import { locateModelFiles, type ModelFiles } from './modelFiles.js';
 import type { MusicgenModelConfig } from './modelConfig.js';
 import { Rng } from './rng.js';
-import { checkDecoderGraph, checkEncodecEncodeGraph, createSession, loadEncodecDecode } from './sessions.js';
+import { checkDecoderGraph, checkEncodecEncodeGraph, createCheckedSession, loadEncodecDecode } from './sessions.js';
 import { TextEncoderSession } from './textEncoderSession.js';
 import { TextTokenizer, type TokenizedBatch } from './textTokenizer.js';
 import { runTokenLoop, type LoopItem } from './tokenLoop.js';
@@ -38,8 +38,8 @@ export interface LoadOptions {
    * Open the T5 text encoder for each call and release it once the descriptions are encoded
    * (default false: it stays open); the decoder then opens at the first call, after the text is
    * encoded. The encoder's weights (T5-base: ~0.34 GiB) are never held beside the decoder and its
-   * KV cache, and the decoder reuses their memory: musicgen-small peaks at 1.06-1.35x (fp32) /
-   * 1.20-1.32x (q8) its files instead of 1.42x / 1.53-1.64x (BENCHMARKS.md session 7). Every call
+   * KV cache, and the decoder reuses their memory: musicgen-small peaks at 1.04-1.35x (fp32) /
+   * 1.20-1.32x (q8) its files instead of 1.42x / 1.33-1.64x (BENCHMARKS.md session 7). Every call
    * reopens the encoder (T5-base: 0.5-1.2 s on 2 cores), and a broken decoder graph is reported by
    * the first call instead of by load(). `musicgen generate`, one call per run, sets it.
    */
@@ -151,17 +151,9 @@ export class MusicGen {
     // Before any session opens: a bad option should not cost a model load.
     if (opts.codecChunkFrameRows !== undefined) AudioCodec.checkChunkFrameRows(opts.codecChunkFrameRows);
     const files = locateModelFiles(dir, opts.dtype, opts.decoderLayout);
-    const session = (path: string): Promise<ort.InferenceSession> => createSession(path, { threads: opts.threads });
-    const openDecoder = async (): Promise<ort.InferenceSession> => {
-      const s = await session(files.decoder);
-      try {
-        checkDecoderGraph(files.decoder, s, files.config, files.decoderLayout);
-      } catch (e) {
-        await s.release();
-        throw e;
-      }
-      return s;
-    };
+    const threads = { threads: opts.threads };
+    const openDecoder = (): Promise<ort.InferenceSession> =>
+      createCheckedSession(files.decoder, (file, s) => checkDecoderGraph(file, s, files.config, files.decoderLayout), threads);
     // With the text encoder released, the decoder opens at the first call, once the text is
     // encoded: the two then never sit in memory together before the KV cache grows.
     const release = opts.releaseTextEncoder ?? false;
@@ -171,13 +163,7 @@ export class MusicGen {
       loadEncodecDecode(files.encodecDecode, opts.threads),
     ]);
     const encodePath = files.encodecEncode;
-    const loadEncoder = encodePath
-      ? async (): Promise<ort.InferenceSession> => {
-          const s = await session(encodePath);
-          checkEncodecEncodeGraph(encodePath, s);
-          return s;
-        }
-      : null;
+    const loadEncoder = encodePath ? (): Promise<ort.InferenceSession> => createCheckedSession(encodePath, checkEncodecEncodeGraph, threads) : null;
     const tokenizer = files.tokenizer ? TextTokenizer.load(files.tokenizer.json, files.tokenizer.config) : null;
     return new MusicGen(files, textEncoder, decoder, openDecoder, new AudioCodec(files.config, encodecDecode, loadEncoder, opts.codecChunkFrameRows), tokenizer);
   }

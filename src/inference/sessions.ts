@@ -29,17 +29,33 @@ export async function createSession(path: string, opts: SessionOptions = {}): Pr
   });
 }
 
+/**
+ * Opens a graph and checks its inputs and outputs with `check`; a graph that fails the check is
+ * released before the error propagates, so a bad folder does not keep its weights in memory.
+ */
+export async function createCheckedSession(
+  path: string,
+  check: (file: string, session: ort.InferenceSession) => void,
+  opts: SessionOptions = {},
+): Promise<ort.InferenceSession> {
+  const session = await createSession(path, opts);
+  try {
+    check(path, session);
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
+  return session;
+}
+
 /** Opens and checks the EnCodec decode graph(s) of a folder. */
 export async function loadEncodecDecode(files: EncodecDecodeFiles, threads?: number): Promise<EncodecDecodeSessions> {
-  const open = (path: string): Promise<ort.InferenceSession> => createSession(path, { threads, memPattern: false });
-  if (files.kind === 'whole') {
-    const session = await open(files.graph);
-    checkEncodecDecodeGraph(files.graph, session);
-    return { kind: 'whole', session };
-  }
-  const [frames, upsample] = await Promise.all([open(files.frames), open(files.upsample)]);
-  checkEncodecDecodeFramesGraph(files.frames, frames);
-  checkEncodecDecodeUpsampleGraph(files.upsample, upsample);
+  const opts = { threads, memPattern: false };
+  if (files.kind === 'whole') return { kind: 'whole', session: await createCheckedSession(files.graph, checkEncodecDecodeGraph, opts) };
+  const [frames, upsample] = await Promise.all([
+    createCheckedSession(files.frames, checkEncodecDecodeFramesGraph, opts),
+    createCheckedSession(files.upsample, checkEncodecDecodeUpsampleGraph, opts),
+  ]);
   return { kind: 'split', frames, upsample };
 }
 

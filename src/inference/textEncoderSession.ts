@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { checkTextEncoderGraph, createSession } from './sessions.js';
+import { checkTextEncoderGraph, createCheckedSession } from './sessions.js';
 import type { TokenizedBatch } from './textTokenizer.js';
 
 /**
@@ -21,15 +21,8 @@ export class TextEncoderSession {
     return new TextEncoderSession(file, opts.threads, await TextEncoderSession.open(file, opts.threads));
   }
 
-  private static async open(file: string, threads: number | undefined): Promise<ort.InferenceSession> {
-    const session = await createSession(file, { threads });
-    try {
-      checkTextEncoderGraph(file, session);
-    } catch (e) {
-      await session.release();
-      throw e;
-    }
-    return session;
+  private static open(file: string, threads: number | undefined): Promise<ort.InferenceSession> {
+    return createCheckedSession(file, checkTextEncoderGraph, { threads });
   }
 
   /** True while the session stays open between calls. */
