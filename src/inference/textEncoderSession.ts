@@ -25,11 +25,6 @@ export class TextEncoderSession {
     return createCheckedSession(file, checkTextEncoderGraph, { threads });
   }
 
-  /** True while the session stays open between calls. */
-  get resident(): boolean {
-    return this.session !== null;
-  }
-
   /** last_hidden_state [B, T, dModel] of the descriptions, and the time spent opening the session. */
   async encode(tokens: TokenizedBatch): Promise<{ hiddenStates: Float32Array; openMs: number }> {
     const B = tokens.inputIds.length;

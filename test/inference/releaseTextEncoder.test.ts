@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runGenerate } from '../../src/cli/generate.js';
@@ -17,9 +17,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function copyFolder(src: string, name: string): string {
   const dir = join(work, name);
-  mkdirSync(join(dir, 'onnx'), { recursive: true });
-  for (const f of readdirSync(src)) if (f !== 'onnx') copyFileSync(join(src, f), join(dir, f));
-  for (const f of readdirSync(join(src, 'onnx'))) copyFileSync(join(src, 'onnx', f), join(dir, 'onnx', f));
+  cpSync(src, dir, { recursive: true });
   return dir;
 }
 
