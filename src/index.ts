@@ -1,6 +1,5 @@
 /**
- * musicgen-ts public API. Layers (DESIGN.md §1): audio <- inference <- analysis <- mos / cli;
- * convert builds model folders.
+ * musicgen-ts public API. The layers of src/ and which may import which: docs/ARCHITECTURE.md.
  */
 export { MusicgenError } from './errors.js';
 

@@ -75,7 +75,7 @@ function attend(g: Graph, q: string, k: string, v: string, mask: string): string
 
 /**
  * The MusicGen decoder as `decoder_model_merged`: one graph for the first step and the cached
- * steps, selected by `use_cache_branch`, with the I/O of transformers.js / optimum (DESIGN.md §2).
+ * steps, selected by `use_cache_branch`, with the I/O of transformers.js / optimum (docs/MODEL_FORMAT.md).
  * Melody models (no cross-attention) prepend [chroma tiled to chroma_length | text] to the first
  * step's sequence instead; see docs/MODEL_FORMAT.md.
  */

@@ -4,7 +4,7 @@ import { MODEL_DTYPE_SUFFIX, type ModelDtype } from '../inference/modelFiles.js'
 import { DtypeNotAvailableError, NoMusicgenFilesError } from './errors.js';
 import type { RepoFileEntry } from './hubClient.js';
 
-/** Small JSON files of a model folder (DESIGN.md §2), taken when the repo has them. */
+/** Small JSON files of a model folder (docs/MODEL_FORMAT.md), taken when the repo has them. */
 export const METADATA_FILES = [
   'config.json',
   'generation_config.json',

@@ -14,7 +14,7 @@ import { isCommitSha, parseRepoRef, repoFolderName, repoIdOf, revisionFolderName
 export type DownloadProgress = (bytesDone: number, bytesTotal: number, file: string) => void;
 
 export interface FetchModelOptions {
-  /** Precision to fetch (DESIGN.md §2 suffixes): fp32 (default), q8, fp16, … */
+  /** Precision to fetch (suffixes: docs/MODEL_FORMAT.md): fp32 (default), q8, fp16, … */
   dtype?: string;
   /** Branch, tag or commit sha (default "main"). */
   revision?: string;

@@ -1,5 +1,5 @@
 /**
- * Classifier-free guidance on decoder logits (DESIGN.md §3):
+ * Classifier-free guidance on decoder logits (docs/ARCHITECTURE.md):
  *
  *   guided = uncond + (cond - uncond) * cfgCoef
  *

@@ -1,5 +1,5 @@
 /**
- * MusicGen's delay pattern as pure functions over flat row-major buffers (DESIGN.md §3).
+ * MusicGen's delay pattern as pure functions over flat row-major buffers (docs/ARCHITECTURE.md).
  *
  * A decoder sequence is a (B*K, maxLength) matrix: row r = (batch item r div K, codebook r mod K),
  * column = decoder step. Codebook k is delayed by d_k steps (mono d_k = k; stereo interleaves
@@ -8,8 +8,8 @@
  *
  * The mask mirrors Hugging Face's `build_delay_pattern_mask`: -1 marks a free cell (filled by the
  * sampler), any other value is forced — the BOS/pad id in the two triangles, or a prompt code for
- * audio continuation. The generation loop samples every row at every step and then overwrites the
- * forced cells, so the decoder never sees a sampled value where the pattern owns the cell.
+ * audio continuation. The token loop samples only the free cells of a step and writes the forced
+ * value into the others, so the decoder never sees a sampled value where the pattern owns the cell.
  */
 
 import { MusicgenError } from '../errors.js';

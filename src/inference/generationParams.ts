@@ -1,5 +1,5 @@
 /**
- * Generation parameters with AudioCraft's defaults (MusicGen.set_generation_params, DESIGN.md §3)
+ * Generation parameters with AudioCraft's defaults (MusicGen.set_generation_params, docs/ARCHITECTURE.md)
  * and their validation. Every out-of-range value is rejected with an InvalidGenerationParamError
  * naming the parameter, the value and the valid range.
  */

@@ -31,7 +31,7 @@ export interface GenerationConfigFile {
   decoderStartTokenId?: number;
 }
 
-/** Where each graph and metadata file of a model folder is (DESIGN.md §2). */
+/** Where each graph and metadata file of a model folder is (docs/MODEL_FORMAT.md). */
 export type EncodecDecodeFiles = { kind: 'whole'; graph: string } | { kind: 'split'; frames: string; upsample: string };
 
 export interface ModelFiles {

@@ -19,7 +19,7 @@ import { CHROMA_SAMPLE_RATE, extractChroma, fitChromaLength } from '../audio/chr
 export const MAX_DURATION = 30;
 
 export interface LoadOptions {
-  /** Decoder precision: fp32 (default), q8, … (DESIGN.md §2 suffixes). */
+  /** Decoder precision: fp32 (default), q8, … (suffixes: docs/MODEL_FORMAT.md). */
   dtype?: string;
   /** onnxruntime intra-op threads (default: every core). */
   threads?: number;

@@ -1,6 +1,6 @@
 /**
- * Token sampling on one row of guided logits (one batch item, one codebook), DESIGN.md §3, as
- * AudioCraft's LMModel._sample_next_token with utils.sample_top_k / sample_top_p:
+ * Token sampling on one row of guided logits (one batch item, one codebook; docs/ARCHITECTURE.md,
+ * "Generation rules"), as AudioCraft's LMModel._sample_next_token with utils.sample_top_k / sample_top_p:
  *
  *   useSampling = false or temperature = 0  -> argmax (first maximum wins, like torch.argmax)
  *   otherwise probs = softmax(logits / temperature), then

@@ -69,7 +69,7 @@ function expectNames(file: string, kind: 'input' | 'output', actual: readonly st
   }
 }
 
-/** Inputs and outputs the decoder must have for this config (DESIGN.md §2, docs/MODEL_FORMAT.md). */
+/** Inputs and outputs the decoder must have for this config (docs/MODEL_FORMAT.md). */
 export function checkDecoderGraph(file: string, session: ort.InferenceSession, config: MusicgenModelConfig, layout: DecoderLayout = 'merged'): void {
   const layers = config.decoder.numLayers;
   const melody = config.melody !== null;

@@ -1,5 +1,5 @@
 /**
- * Frames <-> decoder steps arithmetic of MusicGen's delay pattern (DESIGN.md §3).
+ * Frames <-> decoder steps arithmetic of MusicGen's delay pattern (docs/ARCHITECTURE.md, "The delay pattern").
  *
  * Vocabulary:
  * - frame: one EnCodec time step (50 per second), holding one id per codebook.

@@ -1,5 +1,5 @@
 /**
- * The long-form schedule of DESIGN.md §3, as AudioCraft's MusicGen._generate_tokens: beyond
+ * The long-form schedule (docs/ARCHITECTURE.md), as AudioCraft's MusicGen._generate_tokens: beyond
  * maxDuration (30 s) the output is generated in windows of at most maxDuration; each window after
  * the first starts `extendStride` seconds after the previous one and takes the previous window's
  * tokens from that point on (its last maxDuration - extendStride seconds) as its prompt. Text
