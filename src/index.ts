@@ -1,5 +1,14 @@
 /**
- * musicgen-ts public API. The layers of src/ and which may import which: docs/ARCHITECTURE.md.
+ * musicgen-ts public API: the library core (audio, generation, hub downloads). The layers of src/
+ * and which may import which: docs/ARCHITECTURE.md.
+ *
+ * The servers, the analysis layer and the converter are subpath exports (package.json "exports"),
+ * so that importing the core loads no fastify, better-sqlite3, danfojs or plotly:
+ *   musicgen-ts/analysis  sweeps, metrics, DataFrames, plotly figures, reports
+ *   musicgen-ts/convert   HF checkpoints and seeded presets -> ONNX model folders
+ *   musicgen-ts/mos       the listening-test server, its storage and statistics
+ *   musicgen-ts/app       the local web app
+ *   musicgen-ts/notebook  display helpers for the tslab kernel
  */
 export { MusicgenError } from './errors.js';
 
@@ -31,30 +40,8 @@ export { windowSchedule, melodyOffsetForWindow } from './inference/windowSchedul
 export type { GenerationWindow } from './inference/windowSchedule.js';
 export { readOnnxMetadata } from './inference/onnxMetadata.js';
 
-// convert: HF checkpoints and seeded random presets -> ONNX model folders
-export { convertCheckpoint, synthesizeModel, synthesizeFromConfig, OUTPUT_DTYPES } from './convert/modelFolder.js';
-export type { ModelFolderOptions, ModelFolderResult } from './convert/modelFolder.js';
-export { PRESET_NAMES, presetConfig } from './convert/presets.js';
-export {
-  ConversionError,
-  CorruptCheckpointError,
-  MissingTensorError,
-  OutputExistsError,
-  TensorShapeError,
-  UnsupportedDtypeError,
-} from './convert/errors.js';
-
-// analysis: sweeps, metrics, DataFrames, plotly figures, reports
-export * from './analysis/index.js';
-
-// mos: listening-test server, storage and statistics
-export * from './mos/index.js';
-
 // hub: download from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN), cache, convert safetensors repos
 export * from './hub/index.js';
 /** MusicGen.fromPretrained: download (or reuse the cache) and load a hub repo. */
 export { loadPretrained as fromPretrained } from './hub/index.js';
 export { cacheDir } from './cacheDir.js';
-
-// app: the local web app (AudioCraft's MusicGen demo)
-export * from './app/index.js';
