@@ -3,7 +3,7 @@
 // relaunches itself with malloc tunables (huge pages; see src/cli/mallocTunables.ts), which glibc
 // reads only at process start. MUSICGEN_MALLOC_TUNABLES=0 skips that; =low-memory adds a 1 MiB
 // mmap threshold (README "Memory").
-import { needsRelaunch, relaunchWithMallocTunables } from '../dist/cli/mallocTunables.js';
+import { endWithLauncher, needsRelaunch, relaunchWithMallocTunables } from '../dist/cli/mallocTunables.js';
 
 let relaunch = false;
 try {
@@ -23,6 +23,7 @@ if (relaunch) {
     },
   );
 } else {
+  endWithLauncher(); // a relaunched child stops when its launcher does, even after kill -9
   const { main } = await import('../dist/cli/main.js');
   main(process.argv).catch((err) => {
     process.stderr.write(`musicgen: ${err instanceof Error ? err.message : String(err)}\n`);

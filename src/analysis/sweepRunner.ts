@@ -6,6 +6,7 @@ import { readAudio } from '../audio/read.js';
 import { writeAudio } from '../audio/write.js';
 import { AbortError } from '../inference/errors.js';
 import { parseModelConfig, type MusicgenModelConfig } from '../inference/modelConfig.js';
+import { outputFolderProblem } from '../outputFolder.js';
 import { MusicGen, type BatchItem, type BatchResult, type GenerateOptions } from '../inference/musicgen.js';
 import { batchCapacity, splitIntoBatches, type BatchPlanOptions } from './batchPlanner.js';
 import { toCsv } from './csv.js';
@@ -81,7 +82,13 @@ function readModelConfig(model: SweepModel, index: number): MusicgenModelConfig 
   if (!existsSync(path)) {
     throw new SweepSpecError(`spec.models[${index}] (${model.name}): ${model.path} has no config.json; point it at a MusicGen ONNX model folder`);
   }
-  return parseModelConfig(JSON.parse(readFileSync(path, 'utf8')), path);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new SweepSpecError(`spec.models[${index}] (${model.name}): ${path}: not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  return parseModelConfig(raw, path);
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
@@ -102,11 +109,17 @@ type Melody = { channels: Float32Array[]; sampleRate: number };
 export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepRunOptions): Promise<SweepRunResult> {
   const resolved = parseSweepSpec(spec, opts.baseDir);
   const outDir = resolve(opts.outDir);
-  try {
-    mkdirSync(join(outDir, SAMPLES_DIR), { recursive: true });
-  } catch (err) {
-    throw new SweepOutputError(`cannot create the sweep folder ${outDir}: ${(err as Error).message}; choose another output folder`, { cause: err });
-  }
+  // Checked now, made when the first sample is written: a sweep that fails on its inputs (a
+  // broken model folder, an unreadable melody) leaves nothing behind.
+  const problem = outputFolderProblem(join(outDir, SAMPLES_DIR));
+  if (problem) throw new SweepOutputError(`cannot create the sweep folder ${outDir}: ${problem}; choose another output folder`);
+  const makeOutDir = (): void => {
+    try {
+      mkdirSync(join(outDir, SAMPLES_DIR), { recursive: true });
+    } catch (err) {
+      throw new SweepOutputError(`cannot create the sweep folder ${outDir}: ${(err as Error).message}; choose another output folder`, { cause: err });
+    }
+  };
   const log = opts.log ?? (() => undefined);
   const configs = resolved.models.map((m, i) => readModelConfig(m, i));
   const settings = expandSweep(resolved);
@@ -200,6 +213,7 @@ export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepR
         const peak = memory.stop();
         const wallMs = performance.now() - t0;
         batches.push({ model: model.name, sampleIds: batch.map((s) => s.sampleId), decoderCalls: result.timings.decoderCalls, wallMs });
+        makeOutDir();
         for (const [i, s] of batch.entries()) {
           const row = await finishSample(outDir, resolved, s, i, result, {
             batchIndex,
@@ -225,6 +239,7 @@ export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepR
   }
 
   const rows = settings.map((s) => rowsById.get(s.sampleId)!);
+  makeOutDir();
   const files = {
     resultsCsv: join(outDir, 'results.csv'),
     resultsJson: join(outDir, 'results.json'),

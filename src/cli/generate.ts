@@ -1,5 +1,4 @@
-import { accessSync, constants, mkdirSync, existsSync, statSync } from 'node:fs';
-import { writeFile, rename } from 'node:fs/promises';
+import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeAudio } from '../audio/write.js';
@@ -9,8 +8,9 @@ import { CHROMA_SAMPLE_RATE, extractChroma } from '../audio/chroma.js';
 import { chromaMatchRate } from '../audio/chromaMatchRate.js';
 import type { NormalizeStrategy } from '../audio/normalize.js';
 import { MusicgenError } from '../errors.js';
-import type { GenerationParams } from '../inference/generationParams.js';
+import { InvalidGenerationParamError, resolveGenerationParams, type GenerationParams } from '../inference/generationParams.js';
 import { MusicGen, type GenerationResult } from '../inference/musicgen.js';
+import { outputFolderProblem } from '../outputFolder.js';
 import { ensureDefaultModel } from './defaultModel.js';
 import { ProgressBar } from './progressBar.js';
 
@@ -70,18 +70,41 @@ export function paramsFromFlags(o: GenerateCliOptions): Partial<GenerationParams
   return p;
 }
 
-/** Checks the output folder can be written before any model work starts. */
-export function prepareOutputDir(out: string): string {
-  const dir = resolve(out);
+/** The flag that sets each generation parameter, for error messages. */
+const PARAM_FLAGS: Partial<Record<keyof GenerationParams, string>> = {
+  topK: '--top-k',
+  topP: '--top-p',
+  temperature: '--temperature',
+  cfgCoef: '--cfg',
+  duration: '--duration',
+  frames: '--frames',
+  seed: '--seed',
+};
+
+/**
+ * The flags' generation parameters, checked against AudioCraft's ranges before any model is
+ * opened (the model checks them again with its own frame rate and maximum duration).
+ */
+export function checkedParamsFromFlags(o: GenerateCliOptions): Partial<GenerationParams> {
+  const params = paramsFromFlags(o);
   try {
-    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new OutputPathError(`output path ${dir} exists and is not a folder`);
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
+    resolveGenerationParams(params);
   } catch (e) {
-    if (e instanceof OutputPathError) throw e;
-    throw new OutputPathError(`cannot write to output folder ${dir}: ${(e as Error).message}; choose another --out`);
+    if (!(e instanceof InvalidGenerationParamError)) throw e;
+    const flag = PARAM_FLAGS[e.param as keyof GenerationParams];
+    throw new InvalidGenerationParamError(e.param, flag ? `${flag}: ${e.message}` : e.message);
   }
-  return dir;
+  return params;
+}
+
+/**
+ * Checks the output folder can be made and written, before any model work starts; it is created
+ * only when the results are written, so a run that fails earlier leaves nothing behind.
+ */
+export function checkOutputDir(out: string): string {
+  const problem = outputFolderProblem(out);
+  if (problem) throw new OutputPathError(`cannot write to output folder ${resolve(out)}: ${problem}; choose another --out`);
+  return resolve(out);
 }
 
 export function slug(text: string): string {
@@ -101,6 +124,7 @@ export async function writeResults(
     ? extractChroma(convertAudio(audioCond.melody.channels, audioCond.melody.sampleRate, CHROMA_SAMPLE_RATE, 1)[0], CHROMA_SAMPLE_RATE)
     : null;
   const paths: string[] = [];
+  await mkdir(dir, { recursive: true });
   for (let i = 0; i < result.audio.length; i++) {
     const stem = `${String(i).padStart(2, '0')}-${slug(prompts[i] ?? 'unconditional')}`;
     const wav = join(dir, `${stem}.wav`);
@@ -164,13 +188,19 @@ async function readMelody(files: string[]): Promise<{ channels: Float32Array[]; 
 /** Loads the model, generates with a progress bar, writes the files. Ctrl-C aborts cleanly. */
 export async function runGenerate(prompts: string[], o: GenerateCliOptions): Promise<string[]> {
   if (prompts.length === 0) throw new MusicgenError('give at least one prompt, e.g. musicgen generate "lofi hip hop with piano"');
-  const params = paramsFromFlags(o);
-  const dir = prepareOutputDir(o.out);
+  // Every input is checked before the model opens and before anything is written.
+  const params = checkedParamsFromFlags(o);
+  const threads = numberFlag('--threads', o.threads);
+  const dir = checkOutputDir(o.out);
+  const audioCond: AudioConditioning = { melody: null, prompt: null };
+  const melodyFiles = o.stems && o.stems.length > 0 ? o.stems : o.melody ? [o.melody] : [];
+  if (melodyFiles.length > 0) audioCond.melody = { files: melodyFiles, ...(await readMelody(melodyFiles)) };
+  const promptAudio = o.continue ? await readAudio(o.continue) : null;
+  if (o.continue && promptAudio) audioCond.prompt = { file: o.continue, seconds: promptAudio.channels[0].length / promptAudio.sampleRate };
   const log = (m: string): void => {
     if (!o.quiet) process.stderr.write(m);
   };
   const modelDir = o.model ?? ensureDefaultModel(log);
-  const threads = numberFlag('--threads', o.threads);
   // One generate call per run: the text encoder is opened for it and released before the decoder
   // opens, which keeps it out of the peak (musicgen-small q8: BENCHMARKS.md, "Memory").
   const mg = await MusicGen.load(modelDir, { dtype: o.dtype, threads, decoderLayout: o.decoderLayout, releaseTextEncoder: true });
@@ -181,13 +211,9 @@ export async function runGenerate(prompts: string[], o: GenerateCliOptions): Pro
   process.once('SIGINT', onSigint);
   try {
     const callOpts = { signal: controller.signal, progress: (done: number, total: number) => bar?.update(done, total, 'steps') };
-    const audioCond: AudioConditioning = { melody: null, prompt: null };
-    const melodyFiles = o.stems && o.stems.length > 0 ? o.stems : o.melody ? [o.melody] : [];
-    if (melodyFiles.length > 0) audioCond.melody = { files: melodyFiles, ...(await readMelody(melodyFiles)) };
     let result: GenerationResult;
-    if (o.continue) {
-      const p = await readAudio(o.continue);
-      audioCond.prompt = { file: o.continue, seconds: p.channels[0].length / p.sampleRate };
+    if (promptAudio) {
+      const p = promptAudio;
       result = await mg.generateContinuation(
         prompts.map(() => p.channels),
         p.sampleRate,

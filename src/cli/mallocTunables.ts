@@ -66,14 +66,16 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /**
  * Runs this script again as a child with the tunables and resolves with its exit code. The child
  * gets its own process group, so Ctrl-C reaches it once, through us (a second SIGINT would skip
- * its clean interrupt); SIGTERM and SIGHUP are forwarded the same way.
+ * its clean interrupt); SIGTERM and SIGHUP are forwarded the same way. An IPC channel ties the
+ * child to us: when we end without forwarding anything (kill -9, a crash), the child sees the
+ * channel close and stops too (endWithLauncher).
  */
 export function relaunchWithMallocTunables(): Promise<number> {
   const lowMemory = mallocMode(process.env) === 'low-memory';
   const env = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES, lowMemory), [RELAUNCH_ENV]: 'active' };
   // --expose-gc lets generate() collect the dead KV cache before EnCodec runs (inference/musicgen.ts).
   const nodeArgs = process.execArgv.includes('--expose-gc') ? process.execArgv : [...process.execArgv, '--expose-gc'];
-  const child = spawn(process.execPath, [...nodeArgs, ...process.argv.slice(1)], { env, stdio: 'inherit', detached: true });
+  const child = spawn(process.execPath, [...nodeArgs, ...process.argv.slice(1)], { env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], detached: true });
   const forward = (signal: NodeJS.Signals) => (): void => {
     child.kill(signal);
   };
@@ -87,4 +89,24 @@ export function relaunchWithMallocTunables(): Promise<number> {
       resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
     });
   });
+}
+
+/**
+ * In the relaunched child: stop when the launcher ends, however it ends, so a supervisor's or a
+ * shell's kill of the PID it started still stops the work and frees its port. The launcher
+ * forwards the signals it can catch; a SIGKILL it cannot, but the IPC channel then closes, and we
+ * treat that as the SIGTERM a supervisor would have sent (servers close, generate stops). If that
+ * has not ended the process within `graceMs` (a slow close), it exits anyway. Linux's
+ * PR_SET_PDEATHSIG would do this in the kernel but is not reachable from Node. Does nothing
+ * outside a relaunched child.
+ */
+export function endWithLauncher(graceMs = 1000): void {
+  const channel = process.channel;
+  if (!channel || mallocMode(process.env) !== 'active') return;
+  process.once('disconnect', () => {
+    setTimeout(() => process.exit(128 + constants.signals.SIGTERM), graceMs).unref();
+    process.kill(process.pid, 'SIGTERM');
+  });
+  // Listening for 'disconnect' holds the channel open; unref it so it never keeps the child alive.
+  channel.unref();
 }

@@ -124,7 +124,8 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
   const config = parseModelConfig(src.rawConfig, src.sourceDir ? join(src.sourceDir, 'config.json') : 'config.json');
   const weights = new CheckedWeights(src.weights);
   const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
+  // The first folder this call creates (if any), removed again when the conversion fails.
+  const createdParent = mkdirSync(parent, { recursive: true });
   const tmp = join(parent, `.${basename(target)}.partial-${process.pid}-${Date.now()}`);
   const suffix = DTYPE_SUFFIX[dtype];
   const layerProgress = (stage: number, file: string) => (done: number, layers: number): void =>
@@ -232,7 +233,7 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
     }
     opts.progress?.(total, total, 'done');
   } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
+    rmSync(createdParent ?? tmp, { recursive: true, force: true });
     throw err;
   }
   return { dir: target, config, files };

@@ -145,6 +145,9 @@ describe('model folders', () => {
     expect(() => convertCheckpoint(dir, out)).toThrow(MissingTensorError);
     expect(existsSync(out)).toBe(false);
     expect(leftovers()).toEqual([]);
+    // Nor the parent folders it had to create for the output.
+    expect(() => convertCheckpoint(dir, join(work, 'new-parent', 'deeper', 'out'))).toThrow(MissingTensorError);
+    expect(existsSync(join(work, 'new-parent'))).toBe(false);
   });
 
   it('names a tensor whose shape does not match config.json', () => {

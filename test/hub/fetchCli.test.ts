@@ -75,8 +75,9 @@ describe('musicgen fetch', () => {
     }
   });
 
-  it('a missing repo rejects with the typed error and prints no folder', async () => {
+  it('a missing repo rejects with the typed error, prints no folder and creates nothing', async () => {
     const run = runFetch(['cli-org/nope', '--cache-dir', join(work, 'c3')]);
     await expect(run).rejects.toBeInstanceOf(RepoNotFoundError);
+    expect(existsSync(join(work, 'c3'))).toBe(false); // not even the cache root
   });
 });
