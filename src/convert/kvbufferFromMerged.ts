@@ -48,7 +48,7 @@ export function kvbufferFromMerged(dir: string, opts: KvbufferFromMergedOptions 
   });
   if (wanted.length === 0) throw new ConversionError(`${root}: no onnx/${mergedFile('fp32')} or onnx/${mergedFile('q8')} to build our decoder from`);
   for (const d of wanted) {
-    if (!existsSync(join(onnxDir, mergedFile(d)))) throw new ConversionError(`${root}: no onnx/${mergedFile(d)} (dtype ${d}); present: ${readdirSync(onnxDir).join(', ')}`);
+    if (!existsSync(join(onnxDir, mergedFile(d)))) throw new ConversionError(`${root}: no onnx/${mergedFile(d)} (dtype ${d}); decoders present: ${readdirSync(onnxDir).filter((f) => f.startsWith('decoder_model')).join(', ')}`);
     if (existsSync(join(onnxDir, kvbufferFile(d))) && !opts.force) {
       throw new OutputExistsError(`${root} already has onnx/${kvbufferFile(d)}; pass --force (force: true) to rebuild it`);
     }
