@@ -4,11 +4,13 @@ import { DECODER_GRAPH_NAME } from '../inference/decoderLayout.js';
 import { ModelConfigError, parseModelConfig } from '../inference/modelConfig.js';
 import { buildDecoderForDtype } from './decoderForDtype.js';
 import { ConversionError, OutputExistsError, UnsupportedDtypeError } from './errors.js';
-import { MergedDecoderWeights } from './mergedDecoderWeights.js';
+import { MergedDecoderWeights, type QuantGrid } from './mergedDecoderWeights.js';
 import { DTYPE_SUFFIX, graphMetadata, OUTPUT_DTYPES, type ConvertProgress, type OutputDtype } from './modelFolder.js';
 import { OnnxGraphView } from './onnxGraphView.js';
+import type { MatrixQuantizer } from './quantize.js';
 import { writeOnnxModel } from './serialize.js';
 import { CheckedWeights } from './weights.js';
+import type { MusicgenModelConfig } from '../inference/modelConfig.js';
 
 export interface KvbufferFromMergedOptions {
   /** Precisions to convert (default: every fp32 / q8 merged decoder the folder has). */
@@ -16,6 +18,52 @@ export interface KvbufferFromMergedOptions {
   /** Rebuild a kvbuffer decoder that already exists. */
   force?: boolean;
   progress?: ConvertProgress;
+}
+
+/** Remembers which state-dict weight each transposed Linear array the builder gets came from. */
+class TracedWeights extends CheckedWeights {
+  readonly origin = new WeakMap<Float32Array, string>();
+  override linearT(name: string, outFeatures: number, inFeatures: number): Float32Array {
+    const t = super.linearT(name, outFeatures, inFeatures);
+    this.origin.set(t, name);
+    return t;
+  }
+}
+
+/** q = round(w / scale) + zero, per column: exact when w was dequantised from that grid. */
+function onGrid(w: Float32Array, rows: number, cols: number, grid: QuantGrid): ReturnType<MatrixQuantizer> {
+  const q = grid.signed ? new Int8Array(w.length) : new Uint8Array(w.length);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) q[r * cols + c] = grid.scale[c] === 0 ? grid.zero[c] : Math.round(w[r * cols + c] / grid.scale[c]) + grid.zero[c];
+  }
+  const zero = grid.signed ? Int8Array.from(grid.zero) : Uint8Array.from(grid.zero);
+  return { q, scale: grid.scale, zero };
+}
+
+/**
+ * Quantises each weight back onto the grid the merged decoder stored it on (and leaves float what
+ * it left float), so our q8 decoder multiplies the same int8 / uint8 numbers: DynamicQuantizeMatMul
+ * is what onnxruntime fuses DynamicQuantizeLinear + MatMulInteger + Cast + Mul into. Our fused LM
+ * head [hidden, K*V] takes head k's grid on columns [kV, (k+1)V).
+ */
+function sourceGridQuantizer(weights: TracedWeights, source: MergedDecoderWeights, config: MusicgenModelConfig): MatrixQuantizer {
+  const { hiddenSize: H, numCodebooks: K, vocabSize: V } = config.decoder;
+  return (w, rows, cols) => {
+    const name = weights.origin.get(w);
+    if (name) {
+      const grid = source.grid(name);
+      return grid ? onGrid(w, rows, cols, grid) : null;
+    }
+    if (rows !== H || cols !== K * V) return null;
+    const heads = Array.from({ length: K }, (_, k) => source.grid(`decoder.lm_heads.${k}.weight`));
+    if (heads.some((g) => !g)) return null;
+    const cat = (pick: (g: QuantGrid) => Float32Array): Float32Array => {
+      const out = new Float32Array(K * V);
+      heads.forEach((g, k) => out.set(pick(g!), k * V));
+      return out;
+    };
+    return onGrid(w, rows, cols, { scale: cat((g) => g.scale), zero: cat((g) => g.zero), signed: heads[0]!.signed });
+  };
 }
 
 const mergedFile = (dtype: OutputDtype): string => `${DECODER_GRAPH_NAME.merged}${DTYPE_SUFFIX[dtype]}.onnx`;
@@ -29,11 +77,10 @@ export function hasMergedDecoder(dir: string): boolean {
 /**
  * Gives a folder that holds only transformers.js's `decoder_model_merged{S}.onnx` our
  * `decoder_model_kvbuffer{S}.onnx` (docs/MODEL_FORMAT.md), built from the merged graph's own
- * weights: same arithmetic, so greedy codes equal the merged decoder's in fp32. q8 merged
- * decoders are dequantised and requantised with our quantizer (per-column int8); onnxruntime's
- * per-tensor uint8 weights and ours are not the same numbers, so q8 codes may differ from the
- * merged q8 decoder's as any two int8 quantisations do. Each file is written in a temporary folder
- * and renamed into onnx/, so an interrupted conversion leaves nothing. Returns the files written.
+ * weights: same arithmetic, so the same greedy codes. A q8 (`_quantized`) merged decoder keeps its
+ * int8 / uint8 weights on their own grid (sourceGridQuantizer), not requantised with ours, so q8
+ * codes match too. Each file is written in a temporary folder and renamed into onnx/, so an
+ * interrupted conversion leaves nothing. Returns the files written.
  */
 export function kvbufferFromMerged(dir: string, opts: KvbufferFromMergedOptions = {}): string[] {
   const root = resolve(dir);
@@ -65,8 +112,9 @@ export function kvbufferFromMerged(dir: string, opts: KvbufferFromMergedOptions 
     const file = kvbufferFile(dtype);
     const progress = (done: number, layers: number): void => opts.progress?.(i + done / layers, wanted.length, `${file} (layer ${done}/${layers})`);
     opts.progress?.(i, wanted.length, `reading ${mergedFile(dtype)}`);
-    const weights = new CheckedWeights(new MergedDecoderWeights(OnnxGraphView.read(join(onnxDir, mergedFile(dtype))), config));
-    const graph = buildDecoderForDtype(config, weights, 'kvbuffer', dtype, progress);
+    const source = new MergedDecoderWeights(OnnxGraphView.read(join(onnxDir, mergedFile(dtype))), config);
+    const weights = new TracedWeights(source);
+    const graph = buildDecoderForDtype(config, weights, 'kvbuffer', dtype, progress, sourceGridQuantizer(weights, source, config));
     // A temporary folder beside the files, so `<file>_data` (decoders over 2 GB) keeps its name.
     const tmp = join(onnxDir, `.${file}.partial-${process.pid}-${Date.now()}`);
     try {

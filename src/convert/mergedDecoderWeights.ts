@@ -15,8 +15,20 @@ interface Linear {
   rows: number;
   cols: number;
   weight: () => Float32Array;
+  /** Quantised weights: the int8 / uint8 grid each column was stored on. */
+  grid?: () => QuantGrid;
   /** Nodes that make up this multiplication (quantised forms have several). */
   nodes: ViewNode[];
+}
+
+/**
+ * Per-column scale and zero point of a quantised [in, out] weight: w = (q - zero) * scale with q
+ * int8 (`signed`) or uint8. Knowing it, the exact q is recovered from the dequantised weights.
+ */
+export interface QuantGrid {
+  scale: Float32Array;
+  zero: Float32Array;
+  signed: boolean;
 }
 
 function floats(c: ConstTensor): Float32Array {
@@ -53,6 +65,7 @@ function dequantize(q: ConstTensor, scale: ConstTensor, zero: ConstTensor | null
 export class MergedDecoderWeights implements WeightSource {
   readonly origin: string;
   private readonly tensors = new Map<string, { shape: number[]; read: () => Float32Array }>();
+  private readonly grids = new Map<string, () => QuantGrid>();
   private readonly linears: Linear[] = [];
   private readonly linearByOut = new Map<string, Linear>();
   private readonly linearsByX = new Map<string, Linear[]>();
@@ -80,6 +93,16 @@ export class MergedDecoderWeights implements WeightSource {
     return this.tensors.has(name);
   }
 
+  /** The quantisation grid of a Linear weight (HF name) the graph stores as int8 / uint8, else null. */
+  grid(name: string): QuantGrid | null {
+    return this.grids.get(name)?.() ?? null;
+  }
+
+  /** Every state-dict name found, e.g. to compare with a checkpoint. */
+  names(): string[] {
+    return [...this.tensors.keys()];
+  }
+
   read(name: string): Tensor {
     const t = this.tensors.get(name);
     if (!t) throw new ConversionError(`${this.origin}: no tensor "${name}" was found in the merged decoder`);
@@ -96,6 +119,7 @@ export class MergedDecoderWeights implements WeightSource {
 
   /** Linear weight [out, in] as HF stores it, from the graph's [in, out]. */
   private setLinear(name: string, lin: Linear): void {
+    if (lin.grid) this.grids.set(`${name}.weight`, lin.grid);
     this.set(`${name}.weight`, [lin.cols, lin.rows], () => {
       const w = lin.weight();
       const t = new Float32Array(w.length);
@@ -115,6 +139,17 @@ export class MergedDecoderWeights implements WeightSource {
     const data = dequantize(this.g.constant(q)!, this.g.constant(scale)!, zero ? this.g.constant(zero) : null);
     this.g.release(q);
     return data;
+  }
+
+  /** Scale and zero point (per tensor or per column) expanded to one per column. */
+  private gridOf(type: ConstTensor['type'] | null, cols: number, scale: string, zero: string | undefined): QuantGrid {
+    const s = floats(this.g.constant(scale)!);
+    const z = zero ? floats(this.g.constant(zero)!) : new Float32Array(1);
+    return {
+      scale: Float32Array.from({ length: cols }, (_, c) => (s.length === 1 ? s[0] : s[c])),
+      zero: Float32Array.from({ length: cols }, (_, c) => (z.length === 1 ? z[0] : z[c])),
+      signed: type === 'int8',
+    };
   }
 
   // ---- recognising weight multiplications ----
@@ -154,7 +189,8 @@ export class MergedDecoderWeights implements WeightSource {
       if (!q || q.dims.length !== 2 || n.inputs[4]) return null;
       const dims = q.dims;
       const read = (): Float32Array => this.dequantized(n.inputs[1], n.inputs[2], n.inputs[3]);
-      return { x: n.inputs[0], out: n.outputs[0], rows: dims[0], cols: dims[1], weight: read, nodes: [n] };
+      const grid = (): QuantGrid => this.gridOf(q.type, dims[1], n.inputs[2], n.inputs[3]);
+      return { x: n.inputs[0], out: n.outputs[0], rows: dims[0], cols: dims[1], weight: read, grid, nodes: [n] };
     }
     // onnxruntime quantize_dynamic: Mul(Cast(MatMulInteger(DQL(x).y, Wq, DQL(x).zp, Wzp)), Mul(DQL(x).scale, Wscale))
     if (n.opType === 'Mul' && n.domain === '') {
@@ -173,7 +209,8 @@ export class MergedDecoderWeights implements WeightSource {
         const dims = q.dims;
         const zpName = mmi.inputs[3];
         const read = (): Float32Array => this.dequantized(mmi.inputs[1], scaleName, zpName);
-        return { x: dql.inputs[0], out: n.outputs[0], rows: dims[0], cols: dims[1], weight: read, nodes: [n, cast, mmi, scaleMul, dql] };
+        const grid = (): QuantGrid => this.gridOf(q.type, dims[1], scaleName, zpName);
+        return { x: dql.inputs[0], out: n.outputs[0], rows: dims[0], cols: dims[1], weight: read, grid, nodes: [n, cast, mmi, scaleMul, dql] };
       }
     }
     return null;
@@ -366,6 +403,13 @@ export class MergedDecoderWeights implements WeightSource {
           for (let v = 0; v < V; v++) for (let h = 0; h < H; h++) out[v * H + h] = w[h * K * V + k * V + v];
           return out;
         });
+        const grid = fused.grid;
+        if (grid) {
+          this.grids.set(`decoder.lm_heads.${k}.weight`, () => {
+            const all = grid();
+            return { scale: all.scale.slice(k * V, (k + 1) * V), zero: all.zero.slice(k * V, (k + 1) * V), signed: all.signed };
+          });
+        }
       }
       return;
     }

@@ -1,12 +1,21 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConversionError, OutputExistsError } from '../../src/convert/errors.js';
 import { kvbufferFromMerged } from '../../src/convert/kvbufferFromMerged.js';
 import { convertCheckpoint, synthesizeModel } from '../../src/convert/modelFolder.js';
+import { buildDecoderGraph } from '../../src/convert/decoderGraph.js';
+import type { OnnxGraph } from '../../src/convert/graph.js';
+import { MergedDecoderWeights } from '../../src/convert/mergedDecoderWeights.js';
+import { OnnxGraphView } from '../../src/convert/onnxGraphView.js';
+import { openCheckpointWeights } from '../../src/convert/safetensors.js';
+import { writeOnnxModel } from '../../src/convert/serialize.js';
+import { CheckedWeights } from '../../src/convert/weights.js';
+import { parseModelConfig, type MusicgenModelConfig } from '../../src/inference/modelConfig.js';
 import { MusicGen } from '../../src/inference/musicgen.js';
 import { readOnnxMetadata } from '../../src/inference/onnxMetadata.js';
+import { decomposeLayerNorms, quantizeDynamicLikeOrt, quantizeUint8, splitLmHeads, transposeWeights } from '../helpers/exporterIdioms.js';
 import { fixtureCheckpointDir, fixtureI64, fixtureTextTokens, flatCodes, type FixtureModel } from '../helpers/fixtures.js';
 
 // A folder holding only the transformers.js merged decoder (as on the hub), written by our
@@ -53,7 +62,7 @@ describe.each<FixtureModel>(['musicgen-tiny', 'musicgen-stereo-tiny', 'musicgen-
 });
 
 describe('kvbuffer decoder from a q8 merged decoder', () => {
-  it('dequantises and requantises to the same int8 weights: the codes equal the merged q8 decoder\'s and a direct q8 conversion\'s', async () => {
+  it('keeps the int8 grid: the codes equal the merged q8 decoder\'s and a direct q8 conversion\'s', async () => {
     const dir = join(root, 'tiny-q8-merged');
     synthesizeModel('tiny', dir, { seed: 3, dtype: 'q8', decoderLayout: 'merged', force: true });
     const direct = join(root, 'tiny-q8-kvbuffer');
@@ -86,5 +95,78 @@ describe('kvbufferFromMerged refuses', () => {
     const before = readdirSync(join(broken, 'onnx')).sort();
     expect(() => kvbufferFromMerged(broken)).toThrow();
     expect(readdirSync(join(broken, 'onnx')).sort()).toEqual(before);
+  });
+});
+
+// Graphs written the way other exporters write them (test/helpers/exporterIdioms.ts): the weights
+// are found by data flow whatever the node and initializer names.
+function variantFolder(model: FixtureModel, name: string, rewrite: (g: OnnxGraph, config: MusicgenModelConfig) => void, file = 'decoder_model_merged.onnx'): { dir: string; config: MusicgenModelConfig } {
+  const dir = join(root, `${model}-${name}`);
+  convertCheckpoint(fixtureCheckpointDir(model), dir, { decoderLayout: 'merged', force: true });
+  const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+  const g = buildDecoderGraph(config, new CheckedWeights(openCheckpointWeights(fixtureCheckpointDir(model))), undefined, 'merged');
+  rewrite(g, config);
+  writeOnnxModel(join(dir, 'onnx', file), g);
+  return { dir, config };
+}
+
+function checkpointWeights(model: FixtureModel): CheckedWeights {
+  return new CheckedWeights(openCheckpointWeights(fixtureCheckpointDir(model)));
+}
+
+describe.each<FixtureModel>(['musicgen-tiny', 'musicgen-melody-tiny'])('merged decoders in other exporters\' idioms (%s)', (model) => {
+  it('torch.onnx below opset 17 (decomposed LayerNorm, one MatMul per LM head, [out, in] weights): the checkpoint\'s exact weights and PyTorch\'s codes', async () => {
+    const { dir, config } = variantFolder(model, 'torch-idioms', (g, c) => {
+      decomposeLayerNorms(g);
+      splitLmHeads(g, c.decoder.numCodebooks);
+      transposeWeights(g, 'fc1');
+    });
+    const found = new MergedDecoderWeights(OnnxGraphView.read(join(dir, 'onnx', 'decoder_model_merged.onnx')), config);
+    const ckpt = checkpointWeights(model);
+    expect(found.names().length).toBeGreaterThan(20);
+    for (const name of found.names()) {
+      const t = found.read(name);
+      expect(Array.from(t.data), name).toEqual(Array.from(ckpt.get(name, t.shape)));
+    }
+    kvbufferFromMerged(dir);
+    const fast = await greedyCodes(dir, {}, model);
+    expect(fast.layout).toBe('kvbuffer');
+    const ref = model === 'musicgen-melody-tiny' ? 'gen_text_cfg3' : 'gen_cfg3';
+    expect(fast.codes).toEqual(fixtureI64(model, `${ref}.codes`).data);
+  });
+
+  it('torch.onnx idioms quantised by onnxruntime quantize_dynamic (uint8 MatMulInteger, one grid per LM head): weights within half a step; our q8 decoder keeps their grids and gives the same greedy codes', async () => {
+    const { dir, config } = variantFolder(
+      model,
+      'ort-q8',
+      (g, c) => {
+        decomposeLayerNorms(g);
+        splitLmHeads(g, c.decoder.numCodebooks);
+        transposeWeights(g, 'fc1'); // behind a Transpose: quantize_dynamic (MatMulConstBOnly) leaves it float
+        quantizeDynamicLikeOrt(g);
+      },
+      'decoder_model_merged_quantized.onnx',
+    );
+    const found = new MergedDecoderWeights(OnnxGraphView.read(join(dir, 'onnx', 'decoder_model_merged_quantized.onnx')), config);
+    const ckpt = checkpointWeights(model);
+    let quantised = 0;
+    for (const name of found.names()) {
+      const t = found.read(name);
+      const want = ckpt.get(name, t.shape);
+      const grid = found.grid(name);
+      if (grid) quantised++;
+      expect(grid === null, name).toBe(name.includes('fc1') || t.shape.length === 1 || name.includes('embed'));
+      const tol = grid ? quantizeUint8(want).scale / 2 + 1e-7 : 0;
+      for (let i = 0; i < want.length; i++) expect(Math.abs(t.data[i] - want[i]), `${name}[${i}]`).toBeLessThanOrEqual(tol);
+    }
+    expect(quantised).toBeGreaterThan(10);
+    expect(kvbufferFromMerged(dir, { dtypes: ['q8'] })).toEqual(['onnx/decoder_model_kvbuffer_quantized.onnx']);
+    const merged = await greedyCodes(dir, { dtype: 'q8', decoderLayout: 'merged' }, model);
+    const fast = await greedyCodes(dir, { dtype: 'q8' }, model);
+    expect(fast.layout).toBe('kvbuffer');
+    expect(fast.codes.length).toBe(merged.codes.length);
+    // The same uint8 weights, multiplied by DynamicQuantizeMatMul (what onnxruntime fuses the
+    // MatMulInteger pattern into): the merged q8 decoder's greedy codes exactly.
+    expect(fast.codes).toEqual(merged.codes);
   });
 });
