@@ -2,7 +2,7 @@ import type { DecoderLayout } from '../inference/decoderLayout.js';
 import type { MusicgenModelConfig } from '../inference/modelConfig.js';
 import { buildDecoderGraph } from './decoderGraph.js';
 import type { OnnxGraph } from './graph.js';
-import { quantizeDecoderGraph } from './quantize.js';
+import { quantizeDecoderGraph, type MatrixQuantizer } from './quantize.js';
 import type { CheckedWeights } from './weights.js';
 
 /**
@@ -16,15 +16,17 @@ export function buildDecoderForDtype(
   layout: DecoderLayout,
   dtype: 'fp32' | 'q8',
   onLayer?: (done: number, total: number, partial: OnnxGraph) => void,
+  /** q8: how each weight is quantised (default: ours, per-column symmetric int8). */
+  quantizer?: MatrixQuantizer,
 ): OnnxGraph {
   const g = buildDecoderGraph(
     config,
     weights,
     (done, total, partial) => {
-      if (dtype === 'q8') quantizeDecoderGraph(partial);
+      if (dtype === 'q8') quantizeDecoderGraph(partial, { quantizer });
       onLayer?.(done, total, partial);
     },
     layout,
   );
-  return dtype === 'q8' ? quantizeDecoderGraph(g) : g;
+  return dtype === 'q8' ? quantizeDecoderGraph(g, { quantizer }) : g;
 }

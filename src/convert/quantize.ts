@@ -23,6 +23,19 @@ export function quantizeColumnsInt8(w: Float32Array, rows: number, cols: number)
   return { q, scale };
 }
 
+/** Int8 or uint8 weights with per-column scales and zero points (what DynamicQuantizeMatMul takes). */
+export interface QuantizedMatrix {
+  q: Int8Array | Uint8Array;
+  scale: Float32Array;
+  zero: Int8Array | Uint8Array;
+}
+
+/**
+ * Decides how a [rows, cols] MatMul weight is quantised: a result, or null to keep it float32.
+ * The default is quantizeColumnsInt8 for weights of at least MIN_QUANT_ELEMENTS.
+ */
+export type MatrixQuantizer = (w: Float32Array, rows: number, cols: number) => QuantizedMatrix | null;
+
 function walk(g: OnnxGraph, visit: (graph: OnnxGraph) => void): void {
   visit(g);
   for (const n of g.nodes) for (const a of Object.values(n.attrs)) if (a.kind === 'graph') walk(a.value, visit);
@@ -34,8 +47,10 @@ function walk(g: OnnxGraph, visit: (graph: OnnxGraph) => void): void {
  * weight stream (what bounds a CPU decode step) shrinks 4x. Embeddings and LayerNorms stay float32.
  * Works in place on the graph, including If branches that read outer-scope weights.
  */
-export function quantizeDecoderGraph(root: OnnxGraph, opts: { minElements?: number } = {}): OnnxGraph {
+export function quantizeDecoderGraph(root: OnnxGraph, opts: { minElements?: number; quantizer?: MatrixQuantizer } = {}): OnnxGraph {
   const minElements = opts.minElements ?? MIN_QUANT_ELEMENTS;
+  const quantizer: MatrixQuantizer =
+    opts.quantizer ?? ((w, rows, cols) => (w.length < minElements ? null : { ...quantizeColumnsInt8(w, rows, cols), zero: new Int8Array(cols) }));
   const byName = new Map<string, Initializer>();
   walk(root, (g) => g.initializers.forEach((t) => byName.set(t.name, t)));
   const replaced = new Map<string, { q: string; scale: string; zero: string }>();
@@ -45,16 +60,18 @@ export function quantizeDecoderGraph(root: OnnxGraph, opts: { minElements?: numb
       if (node.opType !== 'MatMul' || node.domain !== '') continue;
       const wName = node.inputs[1];
       const w = byName.get(wName);
-      if (!w || w.type !== 'float32' || w.dims.length !== 2 || w.data.length < minElements) continue;
+      if (!w || w.type !== 'float32' || w.dims.length !== 2) continue;
       let qi = replaced.get(wName);
       if (!qi) {
         const [rows, cols] = w.dims;
-        const { q, scale } = quantizeColumnsInt8(w.data as Float32Array, rows, cols);
+        const m = quantizer(w.data as Float32Array, rows, cols);
+        if (!m) continue;
+        const type = m.q instanceof Int8Array ? 'int8' : 'uint8';
         // Quantised weights live in the root graph so every branch can read them.
         qi = {
-          q: root.weight(`${wName}_q8`, 'int8', [rows, cols], q),
-          scale: root.weight(`${wName}_scale`, 'float32', [cols], scale),
-          zero: root.weight(`${wName}_zero`, 'int8', [cols], new Int8Array(cols)),
+          q: root.weight(`${wName}_q8`, type, [rows, cols], m.q),
+          scale: root.weight(`${wName}_scale`, 'float32', [cols], m.scale),
+          zero: root.weight(`${wName}_zero`, type, [cols], m.zero),
         };
         replaced.set(wName, qi);
         dropped.add(wName);

@@ -6,6 +6,7 @@ import { acquireCacheLock } from './cacheLock.js';
 import { cachedFolderHolds, readManifest, writeManifest, type CacheManifest } from './cacheManifest.js';
 import { planDownload, SAFETENSORS_INDEX, shardFiles, checkDtype, type DownloadPlan } from './downloadPlan.js';
 import { HubNetworkError, NoMusicgenFilesError, NotInCacheError } from './errors.js';
+import { addFastDecoder } from './fastDecoder.js';
 import { downloadFile } from './fileDownload.js';
 import { HubClient, type RepoFileEntry, type RevisionInfo } from './hubClient.js';
 import { isCommitSha, parseRepoRef, repoFolderName, repoIdOf, revisionFolderName, type RepoRef } from './repoId.js';
@@ -198,7 +199,8 @@ async function download(
     blobIds: plan.source === 'onnx' ? Object.fromEntries(plan.files.flatMap((f) => (f.blobId ? [[f.path, f.blobId]] : []))) : {},
   };
   if (plan.source === 'onnx') {
-    installFolder(staging, plan.files.map((f) => f.path), modelDir, manifest, root);
+    const built = addFastDecoder(staging, dtype, log);
+    installFolder(staging, [...plan.files.map((f) => f.path), ...built], modelDir, manifest, root);
   } else {
     convertAndInstall(plan, staging, files, modelDir, manifest, root, log);
   }

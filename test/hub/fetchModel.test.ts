@@ -104,7 +104,8 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
     expect(r.commit).toBe(hub.commitOf(ONNX_REPO));
     expect(r.dir).toBe(join(cache, 'hub', 'test-org--musicgen-tiny-onnx', 'main'));
     const got = listTree(r.dir).filter((p) => p !== '.musicgen-hub.json').sort();
-    expect(got).toEqual([...onnxFiles.keys()].sort());
+    // Plus our kvbuffer decoder, built from the merged one after download.
+    expect(got).toEqual([...onnxFiles.keys(), 'onnx/decoder_model_kvbuffer.onnx'].sort());
     for (const [path, data] of onnxFiles) expect(sha256(readFileSync(join(r.dir, path))), path).toBe(sha256(data));
     // The unneeded files were never requested; the .onnx files came from the CDN origin.
     const urls = hub.contentRequests().map((q) => q.url);
@@ -122,6 +123,7 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
 
   it('loadPretrained loads the download and a short greedy generation equals the source folder', async () => {
     const fromHub = await loadPretrained(ONNX_REPO, { ...opts(), threads: 1 });
+    expect(fromHub.files.decoderLayout).toBe('kvbuffer');
     const local = await MusicGen.load(synthesizedPreset('tiny'), { threads: 1 });
     const params = { useSampling: false, frames: 6 };
     const a = await fromHub.generate(['calm piano'], { params });
