@@ -58,12 +58,15 @@ const noQuery = { type: 'object', additionalProperties: false, properties: {} } 
 /** Rater pages: invitation and open links, the session page, play events, rating submission. */
 export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store } = ctx;
+  // Lax: raters arrive by clicking a link on another site (webmail, chat); with Strict the cookie
+  // set here would not be sent on the redirect nor on a reload. Every POST checks the CSRF token.
+  const raterCookie = { ...ctx.cookies, sameSite: 'lax' } as const;
 
   // Invitation link: remember the token in an httpOnly cookie and drop it from the address bar.
   app.get<{ Params: { token: string } }>('/i/:token', { schema: { params: tokenParams, querystring: noQuery } }, async (req, reply) => {
     const rater = store.raterByToken(req.params.token);
     if (!rater) throw new MosNotFoundError('this invitation link is not valid; ask the organiser for a new one');
-    setSessionCookie(reply, RATER_COOKIE, rater.token, ctx.cookies);
+    setSessionCookie(reply, RATER_COOKIE, rater.token, raterCookie);
     return reply.redirect('/session', 303);
   });
 
@@ -77,7 +80,7 @@ export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const known = typeof existing === 'string' ? store.raterByToken(existing) : undefined;
     if (!known || known.testId !== test.id) {
       const rater = store.createRater(test.id, 'open link');
-      setSessionCookie(reply, RATER_COOKIE, rater.token, ctx.cookies);
+      setSessionCookie(reply, RATER_COOKIE, rater.token, raterCookie);
     }
     return reply.redirect('/session', 303);
   });
