@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ADMIN_FAILURE_BUDGET } from '../../src/mos/auth.js';
+import { randomToken } from '../../src/mos/random.js';
 import type { MosStore } from '../../src/mos/store.js';
 import { ADMIN_SECRET, Client, parseTrial, storeWithAudio, testServer } from './serverFixture.js';
 
@@ -284,12 +286,77 @@ describe('MOS server: attacks are rejected', () => {
     expect((await c.request({ url: '/rate', form })).statusCode).toBe(303);
   });
 
-  it('rate limiting per rater', async () => {
+  it('rate limiting per client address, whatever cookie the client sends', async () => {
     const { store, test, app } = await setup('acr', { rateLimitPerMinute: 5 });
-    const { c } = await invited(store, app, test.id);
+    const { c } = await invited(store, app, test.id); // 1 request
     const codes: number[] = [];
-    for (let i = 0; i < 8; i++) codes.push((await c.request({ url: '/session' })).statusCode);
-    expect(codes.slice(0, 4).every((s) => s === 200)).toBe(true);
-    expect(codes.at(-1)).toBe(429);
+    for (let i = 0; i < 4; i++) codes.push((await c.request({ url: '/session' })).statusCode);
+    // A fresh random rater cookie on every request does not open a new budget.
+    for (let i = 0; i < 3; i++) {
+      const forged = new Client(app);
+      forged.cookies.set('mos_rater', randomToken());
+      codes.push((await forged.request({ url: '/session' })).statusCode);
+    }
+    expect(codes).toEqual([200, 200, 200, 200, 429, 429, 429]);
+    // Another address has its own budget.
+    expect((await c.request({ url: '/session', remoteAddress: '10.1.2.3' })).statusCode).toBe(200);
+  });
+
+  it('20 wrong admin logins with 20 random cookies: 429 after the per-address limit of 10', async () => {
+    const { app } = await setup();
+    const codes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const c = new Client(app);
+      c.cookies.set('mos_rater', randomToken());
+      c.cookies.set('mos_admin', randomToken());
+      codes.push((await c.request({ url: '/admin/login', form: { secret: `wrong-${i}` } })).statusCode);
+    }
+    expect(codes).toEqual([...Array(10).fill(403), ...Array(10).fill(429)]);
+    // The right secret from this address also waits; from another address it works.
+    expect((await new Client(app).request({ url: '/admin/login', form: { secret: ADMIN_SECRET } })).statusCode).toBe(429);
+    expect((await new Client(app).request({ url: '/admin/login', form: { secret: ADMIN_SECRET }, remoteAddress: '10.0.0.9' })).statusCode).toBe(303);
+  });
+
+  it('wrong admin secrets from many addresses spend one global budget (form and bearer)', async () => {
+    const { app, clock } = await setup();
+    const codes: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const remoteAddress = `10.0.${i >> 8}.${i & 255}`;
+      const c = new Client(app);
+      codes.push(
+        i % 2
+          ? (await c.request({ url: '/admin/login', form: { secret: `wrong-${i}` }, remoteAddress })).statusCode
+          : (await c.request({ url: '/admin/tests/1/export.csv', headers: { authorization: `Bearer wrong-${i}` }, remoteAddress })).statusCode,
+      );
+    }
+    expect(codes.slice(0, ADMIN_FAILURE_BUDGET.max).every((s) => s === 403)).toBe(true);
+    expect(codes.slice(ADMIN_FAILURE_BUDGET.max).every((s) => s === 429)).toBe(true);
+    const right = await new Client(app).request({ url: '/admin/login', form: { secret: ADMIN_SECRET }, remoteAddress: '10.9.9.9' });
+    expect(right.statusCode).toBe(429);
+    expect(right.body).toMatch(/too many wrong admin secrets/);
+    clock.ms += ADMIN_FAILURE_BUDGET.windowMs;
+    expect((await new Client(app).request({ url: '/admin/login', form: { secret: ADMIN_SECRET }, remoteAddress: '10.9.9.9' })).statusCode).toBe(303);
+  });
+
+  it('open links: 30 new raters per minute per address, however many cookies', async () => {
+    const { store, test, app } = await setup('ovl');
+    const codes: number[] = [];
+    for (let i = 0; i < 35; i++) {
+      const c = new Client(app);
+      c.cookies.set('mos_rater', randomToken());
+      codes.push((await c.request({ url: `/open/${test.openCode}` })).statusCode);
+    }
+    expect(codes).toEqual([...Array(30).fill(303), ...Array(5).fill(429)]);
+    expect(store.countRaters(test.id)).toBe(30);
+  });
+
+  it('--trust-proxy: X-Forwarded-For counts only from a trusted proxy', async () => {
+    for (const [trustProxy, separate] of [[undefined, false], ['127.0.0.1', true]] as const) {
+      const { app } = await setup('acr', { rateLimitPerMinute: 3, trustProxy });
+      const codes: number[] = [];
+      for (let i = 0; i < 6; i++)
+        codes.push((await new Client(app).request({ url: '/', headers: { 'x-forwarded-for': `192.0.2.${i}` } })).statusCode);
+      expect(codes.every((s) => s === 200), String(trustProxy)).toBe(separate);
+    }
   });
 });
