@@ -47,8 +47,9 @@ export async function buildMosServer(opts: MosServerOptions): Promise<FastifyIns
   const app = await createWebServer({
     logger: opts.logger ?? false,
     bodyLimit: BODY_LIMIT,
-    // Rating forms post numbers as strings.
-    coerceTypes: 'array',
+    // No coercion: JSON true, null or "0x10" must not become numbers. Form fields are strings
+    // with decimal patterns (see routes/schemas.ts), converted by the routes.
+    coerceTypes: false,
     rateLimit: { perMinute: opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE },
     trustProxy: opts.trustProxy,
     headers: securityHeaders({ dataImages: true }),

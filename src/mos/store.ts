@@ -316,12 +316,14 @@ export class MosStore {
 
   /**
    * Gives the rater a new batch of trials (balanced: least-rated first, no repeats). Returns
-   * how many were added; 0 when the rater has seen every trial.
+   * how many were added: 0 when the rater still has an unrated page (one open batch at a time, so
+   * repeated or concurrent requests cannot pile up pages) or has seen every system page.
    */
   assignBatch(raterId: number): number {
     return this.transaction(() => {
       const rater = this.db.prepare('SELECT test_id FROM raters WHERE id = ?').get(raterId) as { test_id: number } | undefined;
       if (!rater) throw new MosNotFoundError(`no rater ${raterId}`);
+      if (this.db.prepare('SELECT 1 FROM assignments WHERE rater_id = ? AND completed_at IS NULL LIMIT 1').get(raterId)) return 0;
       const test = this.testById(rater.test_id);
       const loads = (
         this.db
@@ -345,11 +347,11 @@ export class MosStore {
     });
   }
 
-  /** Trials of the rater's test not yet given to them. */
+  /** System (non-trap) trials of the rater's test not yet given to them. */
   remainingFor(rater: RaterRow): number {
     const r = this.db
       .prepare(
-        `SELECT COUNT(*) AS n FROM trials t WHERE t.test_id = ?
+        `SELECT COUNT(*) AS n FROM trials t WHERE t.test_id = ? AND t.is_trap = 0
          AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.trial_id = t.id AND a.rater_id = ?)`,
       )
       .get(rater.testId, rater.id) as { n: number };

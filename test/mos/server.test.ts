@@ -265,6 +265,99 @@ describe('MOS server: attacks are rejected', () => {
     expect(store.ratingsOf(test.id).map((r) => r.score)).toEqual([5]);
   });
 
+  it('strict types: true, null and numeric strings get 400 and store nothing, on every route', async () => {
+    const { store, test, app, clock } = await setup('mushra');
+    const { c } = await invited(store, app, test.id);
+    const page = parseTrial((await c.request({ url: '/session' })).body);
+    const plays = () => (store.db.prepare('SELECT COUNT(*) AS n FROM plays').get() as { n: number }).n;
+    const h = { 'x-csrf-token': page.csrf };
+    // /api/play is JSON: ids must be JSON integers.
+    for (const assignment of [true, null, String(page.assignment), `0x${page.assignment.toString(16)}`, ` ${page.assignment} `, 1.5, [page.assignment]]) {
+      const res = await c.request({ url: '/api/play', json: { assignment, clip: page.rated[0], event: 'start' }, headers: h });
+      expect(res.statusCode, JSON.stringify(assignment)).toBe(400);
+    }
+    expect(plays()).toBe(0);
+    await listen(c, clock, page);
+    const good = (v: unknown) => {
+      const form: Record<string, unknown> = { csrf: page.csrf, assignment: String(page.assignment) };
+      for (const clip of page.rated) form[`s_${clip}`] = '50';
+      form[`s_${page.rated[0]}`] = v;
+      return form;
+    };
+    // JSON bodies: booleans, null, numbers, numeric strings that are not plain decimals.
+    const bad: unknown[] = [true, false, null, 50, '0x10', ' 50 ', '1e2', '+50', '050', '50.0', '', '５０', ['50'], { v: 50 }];
+    for (const v of bad) expect((await c.request({ url: '/rate', json: good(v) })).statusCode, JSON.stringify(v)).toBe(400);
+    // The same strings as a real form post.
+    for (const v of ['0x10', ' 50 ', '1e2', '+50', '050', '50.0', '', 'true', 'null']) {
+      const form = good(v) as Record<string, string>;
+      expect((await c.request({ url: '/rate', form })).statusCode, v).toBe(400);
+    }
+    for (const assignment of [true, null, page.assignment, `0x${page.assignment.toString(16)}`, ` ${page.assignment}`, `${page.assignment}e0`]) {
+      const json = { ...good('50'), assignment };
+      expect((await c.request({ url: '/rate', json })).statusCode, JSON.stringify(assignment)).toBe(400);
+    }
+    expect(store.countRatings()).toBe(0);
+    // Admin: the invitation count and the test id in the URL.
+    const admin = new Client(app);
+    await admin.request({ url: '/admin/login', form: { secret: ADMIN_SECRET } });
+    const adminCsrf = /name="csrf" value="([^"]+)"/.exec((await admin.request({ url: `/admin/tests/${test.id}` })).body)?.[1] ?? '';
+    const raters = store.countRaters(test.id);
+    for (const count of ['0x10', ' 5 ', '1e2', '+5', '05', '501', '0', '']) {
+      expect((await admin.request({ url: `/admin/tests/${test.id}/invites`, form: { csrf: adminCsrf, count } })).statusCode, count).toBe(400);
+    }
+    for (const count of [true, null, 5]) {
+      expect((await admin.request({ url: `/admin/tests/${test.id}/invites`, json: { csrf: adminCsrf, count } })).statusCode, String(count)).toBe(400);
+    }
+    expect((await admin.request({ url: '/admin/login', json: { secret: true } })).statusCode).toBe(400);
+    for (const id of ['0x1', '1e0', '01', '+1']) expect((await admin.request({ url: `/admin/tests/${id}` })).statusCode, id).toBe(400);
+    expect((await admin.request({ url: '/admin/tests/9999999999' })).statusCode).toBe(404);
+    expect(store.countRaters(test.id)).toBe(raters);
+    // A plain decimal form still works.
+    expect((await c.request({ url: '/rate', form: good('50') as Record<string, string> })).statusCode).toBe(303);
+    expect(store.ratingsOf(test.id).map((r) => r.score)).toEqual(page.rated.map(() => 50));
+  });
+
+  it('one unfinished batch per rater, also under concurrent POST /more; no trap-only batches', async () => {
+    const { store, test, app, clock } = await setup('acr');
+    const { c, rater } = await invited(store, app, test.id);
+    let page = parseTrial((await c.request({ url: '/session' })).body);
+    const pages = () => store.assignmentsOf(rater).length;
+    expect(pages()).toBe(4);
+    const more = () => c.request({ url: '/more', form: { csrf: page.csrf } });
+    const codes = await Promise.all([more(), more(), more()]);
+    expect(codes.map((r) => r.statusCode)).toEqual([303, 303, 303]);
+    expect(pages()).toBe(4); // the open batch is not extended
+    // Rate the whole batch, then three concurrent requests add exactly one batch.
+    for (;;) {
+      const html = (await c.request({ url: '/session' })).body;
+      if (html.includes('Thank you')) break;
+      page = parseTrial(html);
+      await listen(c, clock, page);
+      const form: Record<string, string | number> = { csrf: page.csrf, assignment: page.assignment };
+      for (const clip of page.rated) form[`s_${clip}`] = 3;
+      expect((await c.request({ url: '/rate', form })).statusCode).toBe(303);
+    }
+    await Promise.all([more(), more(), more()]);
+    // 3 items x 2 systems = 6 system pages: 3 in the first batch, the other 3 (+ a trap) now.
+    expect(pages()).toBe(8);
+    expect(store.assignmentsOf(rater).filter((a) => !a.isTrap)).toHaveLength(6);
+    for (;;) {
+      const html = (await c.request({ url: '/session' })).body;
+      if (html.includes('Thank you')) {
+        // Only traps are left unseen: no "rate more" button, and /more hands out nothing.
+        expect(html).not.toContain('Rate more samples');
+        break;
+      }
+      page = parseTrial(html);
+      await listen(c, clock, page);
+      const form: Record<string, string | number> = { csrf: page.csrf, assignment: page.assignment };
+      for (const clip of page.rated) form[`s_${clip}`] = 3;
+      expect((await c.request({ url: '/rate', form })).statusCode).toBe(303);
+    }
+    await more();
+    expect(pages()).toBe(8);
+  });
+
   it('rating before playback ended', async () => {
     const { store, test, app, clock } = await setup('acr', { minListenRatio: 0.9 });
     const { c } = await invited(store, app, test.id);

@@ -5,6 +5,7 @@ import { MosInputError, MosNotFoundError, MosRuleError } from '../errors.js';
 import { donePage, trialPage } from '../pages/trialPage.js';
 import { SCALE_INFO } from '../scales.js';
 import type { RouteContext } from './context.js';
+import { ID_STRING, idOf, NO_QUERY, SCORE_STRING } from './schemas.js';
 
 const CLIP_ID = '^[A-Za-z0-9_-]{16}$';
 
@@ -30,10 +31,10 @@ const rateForm = {
   maxProperties: 40,
   properties: {
     csrf: { type: 'string', pattern: TOKEN_PATTERN },
-    assignment: { type: 'integer', minimum: 1, maximum: 2 ** 31 },
+    assignment: ID_STRING,
   },
-  // One score per clip on the page: s_<clip public id> = integer on the widest scale (0-100).
-  patternProperties: { '^s_[A-Za-z0-9_-]{16}$': { type: 'integer', minimum: 0, maximum: 100 } },
+  // One score per clip on the page: s_<clip public id> = a decimal string (range checked per scale).
+  patternProperties: { '^s_[A-Za-z0-9_-]{16}$': SCORE_STRING },
 } as const;
 
 const playBody = {
@@ -53,7 +54,7 @@ const csrfHeader = {
   properties: { 'x-csrf-token': { type: 'string', pattern: TOKEN_PATTERN } },
 } as const;
 
-const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+const noQuery = NO_QUERY;
 
 /** Rater pages: invitation and open links, the session page, play events, rating submission. */
 export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -104,6 +105,8 @@ export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post<{ Body: { csrf: string } }>('/more', { schema: { body: csrfForm, querystring: noQuery } }, async (req, reply) => {
     const rater = currentRater(store, req);
     checkCsrf(rater.csrf, req.body.csrf);
+    // Idempotent: while a page of the current batch is unrated this adds nothing (a double click
+    // or a script cannot hoard pages); /session then shows that page.
     store.assignBatch(rater.id);
     return reply.redirect('/session', 303);
   });
@@ -125,16 +128,18 @@ export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   );
 
-  app.post<{ Body: Record<string, string | number> }>('/rate', { schema: { body: rateForm, querystring: noQuery } }, async (req, reply) => {
+  app.post<{ Body: Record<string, string> }>('/rate', { schema: { body: rateForm, querystring: noQuery } }, async (req, reply) => {
     const rater = currentRater(store, req);
     checkCsrf(rater.csrf, req.body.csrf);
-    const a = store.assignmentsOf(rater).find((x) => x.id === Number(req.body.assignment));
+    const id = idOf(req.body.assignment);
+    const a = store.assignmentsOf(rater).find((x) => x.id === id);
     if (!a) throw new MosNotFoundError('no such page in your session');
     const info = SCALE_INFO[store.testById(rater.testId).scale];
     const scores = new Map<number, number>();
     for (const c of a.clips) {
-      const v = req.body[`s_${c.publicId}`];
-      if (typeof v !== 'number') throw new MosInputError('rate every sample on the page');
+      const s = req.body[`s_${c.publicId}`];
+      if (typeof s !== 'string') throw new MosInputError('rate every sample on the page');
+      const v = Number(s); // a decimal string (the schema's pattern)
       if (v < info.min || v > info.max || (info.integer && !Number.isInteger(v)))
         throw new MosInputError(`scores on this test go from ${info.min} to ${info.max}`);
       scores.set(c.id, v);
