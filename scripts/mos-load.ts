@@ -59,7 +59,8 @@ async function rater(url: string, token: string, maxPages: number, acks: Ack[], 
       const r = await fetch(`${url}/api/play`, {
         method: 'POST',
         headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': csrf },
-        body: JSON.stringify({ assignment: Number(assignment), clip, event }),
+        // (the clips are 0.5 s tones: the page would report them played from 0 to 0.5 s)
+        body: JSON.stringify({ assignment: Number(assignment), clip, event, ...(event === 'ended' ? { ranges: [[0, 0.5]] } : {}) }),
       });
       if (r.status !== 204) counter.failures++;
     }

@@ -411,19 +411,20 @@ export class MosStore {
 
   // ---- playback and ratings -------------------------------------------------------------
 
-  /** Records that playback started (a replay restarts the clock unless it already ended). */
+  /**
+   * Records when playback of a clip first started. Later starts (replays, a second try after
+   * skipping) keep the first time: the listening played since then is what the clock bounds.
+   */
   playStarted(assignmentId: number, clipId: number, atMs: number): void {
     this.db
-      .prepare(
-        `INSERT INTO plays (assignment_id, clip_id, started_ms) VALUES (?, ?, ?)
-         ON CONFLICT (assignment_id, clip_id) DO UPDATE SET started_ms = excluded.started_ms WHERE ended_ms IS NULL`,
-      )
+      .prepare(`INSERT INTO plays (assignment_id, clip_id, started_ms) VALUES (?, ?, ?) ON CONFLICT (assignment_id, clip_id) DO NOTHING`)
       .run(assignmentId, clipId, atMs);
   }
 
   /**
-   * Records that playback reached the end. Accepted only if a start was recorded at least
-   * `minListenMs` earlier: the server's own clock decides, not the client.
+   * Records that the clip was heard. Accepted only if its first start was recorded at least
+   * `minListenMs` earlier: the server's own clock decides, not the client. (The route checks the
+   * page's played ranges first, see listening.ts.)
    */
   playEnded(assignmentId: number, clipId: number, atMs: number, minListenMs: number): void {
     const p = this.db.prepare('SELECT started_ms, ended_ms FROM plays WHERE assignment_id = ? AND clip_id = ?').get(assignmentId, clipId) as

@@ -110,7 +110,7 @@ describe('musicgen mos (CLI)', () => {
               await fetch(`${url}/api/play`, {
                 method: 'POST',
                 headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': csrf },
-                body: JSON.stringify({ assignment, clip, event }),
+                body: JSON.stringify({ assignment, clip, event, ...(event === 'ended' ? { ranges: [[0, 0.5]] } : {}) }),
               });
             const score = 1 + ((r + k) % 5);
             const res = await fetch(`${url}/rate`, {

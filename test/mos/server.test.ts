@@ -23,7 +23,7 @@ async function listen(c: Client, clock: { ms: number }, page: ReturnType<typeof 
     const h = { 'x-csrf-token': page.csrf };
     expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'start' }, headers: h })).statusCode).toBe(204);
     clock.ms += 950;
-    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended' }, headers: h })).statusCode).toBe(204);
+    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended', ranges: [[0, 1]] }, headers: h })).statusCode).toBe(204);
   }
 }
 
@@ -366,17 +366,58 @@ describe('MOS server: attacks are rejected', () => {
     const h = { 'x-csrf-token': page.csrf };
     const form = { csrf: page.csrf, assignment: page.assignment, [`s_${clip}`]: 3 };
     expect((await c.request({ url: '/rate', form })).statusCode).toBe(409); // never played
-    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended' }, headers: h })).statusCode).toBe(409);
+    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended', ranges: [[0, 1]] }, headers: h })).statusCode).toBe(409);
     await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'start' }, headers: h });
     expect((await c.request({ url: '/rate', form })).statusCode).toBe(409); // started, not ended
     clock.ms += 500; // a 1 s clip cannot have ended after 0.5 s
-    const early = await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended' }, headers: h });
+    const early = await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended', ranges: [[0, 1]] }, headers: h });
     expect(early.statusCode).toBe(409);
     expect(early.body).toMatch(/listen to the whole clip/);
     expect((await c.request({ url: '/rate', form })).statusCode).toBe(409);
     clock.ms += 450;
-    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended' }, headers: h })).statusCode).toBe(204);
+    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended', ranges: [[0, 1]] }, headers: h })).statusCode).toBe(204);
     expect((await c.request({ url: '/rate', form })).statusCode).toBe(303);
+  });
+
+  it('listening evidence: played ranges must cover the clip, and the server clock must agree', async () => {
+    const { store, test, app, clock } = await setup('acr', { minListenRatio: 0.9 });
+    const { c } = await invited(store, app, test.id);
+    const page = parseTrial((await c.request({ url: '/session' })).body);
+    const clip = page.rated[0];
+    const h = { 'x-csrf-token': page.csrf };
+    const ended = (ranges: unknown) => c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended', ranges }, headers: h });
+    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'start' }, headers: h })).statusCode).toBe(204);
+    clock.ms += 5000; // plenty of time passed...
+    // ...but the page says: played 0.2 s, then the last 50 ms (the skip that used to pass).
+    const skipped = await ended([[0, 0.2], [0.95, 1]]);
+    expect(skipped.statusCode).toBe(409);
+    expect(skipped.body).toMatch(/skipped/);
+    expect((await ended([])).statusCode).toBe(409);
+    expect((await ended([[0, 0.5], [0.1, 0.6], [0.55, 0.85]])).statusCode).toBe(409); // overlaps count once: 0.85 s
+    // Malformed ranges: missing, reversed, longer than the clip, not numbers.
+    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended' }, headers: h })).statusCode).toBe(400);
+    for (const bad of [[[0.9, 0.1]], [[0, 30]], [[0, '1']], [[0, true]], [[0]], [[-1, 1]], [[0, 1, 2]]])
+      expect((await ended(bad)).statusCode, JSON.stringify(bad)).toBe(400);
+    expect(store.heardClips(page.assignment).size).toBe(0);
+    // Played through in pieces (a replay of the skipped part): accepted.
+    expect((await ended([[0, 0.5], [0.45, 1.0]])).statusCode).toBe(204);
+    expect(store.heardClips(page.assignment).size).toBe(1);
+  });
+
+  it('listening evidence: full ranges sent too soon after the first start are refused; a later retry counts', async () => {
+    const { store, test, app, clock } = await setup('acr', { minListenRatio: 0.9 });
+    const { c } = await invited(store, app, test.id);
+    const page = parseTrial((await c.request({ url: '/session' })).body);
+    const clip = page.rated[0];
+    const h = { 'x-csrf-token': page.csrf };
+    const play = (event: string) =>
+      c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event, ...(event === 'ended' ? { ranges: [[0, 1]] } : {}) }, headers: h });
+    await play('start');
+    clock.ms += 300;
+    expect((await play('ended')).statusCode).toBe(409);
+    await play('start'); // a replay does not restart the clock...
+    clock.ms += 600;
+    expect((await play('ended')).statusCode).toBe(204); // ...900 ms since the first start
   });
 
   it('rate limiting per client address, whatever cookie the client sends', async () => {

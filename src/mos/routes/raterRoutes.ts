@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { setSessionCookie } from '../../web/sessionCookie.js';
 import { checkCsrf, currentRater, RATER_COOKIE, TOKEN_PATTERN } from '../auth.js';
 import { MosInputError, MosNotFoundError, MosRuleError } from '../errors.js';
+import { checkCoverage, type PlayedRange } from '../listening.js';
 import { donePage, trialPage } from '../pages/trialPage.js';
 import { SCALE_INFO } from '../scales.js';
 import type { RouteContext } from './context.js';
@@ -45,7 +46,15 @@ const playBody = {
     assignment: { type: 'integer', minimum: 1, maximum: 2 ** 31 },
     clip: { type: 'string', pattern: CLIP_ID },
     event: { type: 'string', enum: ['start', 'ended'] },
+    // The page's `audio.played` time ranges in seconds (required with 'ended').
+    ranges: {
+      type: 'array',
+      maxItems: 200,
+      items: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number', minimum: 0, maximum: 86400 } },
+    },
   },
+  if: { properties: { event: { const: 'ended' } } },
+  then: { required: ['ranges'] },
 } as const;
 
 const csrfHeader = {
@@ -99,7 +108,15 @@ export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (index < 0) return donePage(rater.csrf, store.remainingFor(rater) > 0, list.length);
     const test = store.testById(rater.testId);
     const assignment = list[index];
-    return trialPage({ scale: test.scale, assignment, index, total: list.length, csrf: rater.csrf, heard: store.heardClips(assignment.id) });
+    return trialPage({
+      scale: test.scale,
+      assignment,
+      index,
+      total: list.length,
+      csrf: rater.csrf,
+      heard: store.heardClips(assignment.id),
+      minListenRatio: ctx.minListenRatio,
+    });
   });
 
   app.post<{ Body: { csrf: string } }>('/more', { schema: { body: csrfForm, querystring: noQuery } }, async (req, reply) => {
@@ -111,7 +128,7 @@ export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.redirect('/session', 303);
   });
 
-  app.post<{ Body: { assignment: number; clip: string; event: 'start' | 'ended' } }>(
+  app.post<{ Body: { assignment: number; clip: string; event: 'start' | 'ended'; ranges?: PlayedRange[] } }>(
     '/api/play',
     { schema: { body: playBody, headers: csrfHeader, querystring: noQuery } },
     async (req, reply) => {
@@ -123,7 +140,10 @@ export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (!clip) throw new MosNotFoundError('no such clip on this page');
       if (a.completed) throw new MosRuleError('this page was already rated');
       if (req.body.event === 'start') store.playStarted(a.id, clip.id, ctx.now());
-      else store.playEnded(a.id, clip.id, ctx.now(), clip.durationS * 1000 * ctx.minListenRatio);
+      else {
+        checkCoverage(req.body.ranges ?? [], clip.durationS, ctx.minListenRatio);
+        store.playEnded(a.id, clip.id, ctx.now(), clip.durationS * 1000 * ctx.minListenRatio);
+      }
       return reply.code(204).send();
     },
   );
