@@ -24,7 +24,8 @@ function arg(name: string, fallback: number, max: number): number {
 
 /** Child mode: serve the database on a free loopback port and print the URL. */
 async function serveChild(db: string): Promise<void> {
-  const s = await startMosServer({ db, port: 0, host: '127.0.0.1', minListenRatio: 0, env: { MUSICGEN_MOS_ADMIN_SECRET: SECRET }, log: () => undefined });
+  // Every simulated rater comes from 127.0.0.1: lift the per-address limit.
+  const s = await startMosServer({ db, port: 0, host: '127.0.0.1', minListenRatio: 0, rateLimitPerMinute: 1_000_000, env: { MUSICGEN_MOS_ADMIN_SECRET: SECRET }, log: () => undefined });
   process.stdout.write(`URL ${s.url}\n`);
   process.on('SIGTERM', () => void s.close().then(() => process.exit(0)));
 }
@@ -58,7 +59,8 @@ async function rater(url: string, token: string, maxPages: number, acks: Ack[], 
       const r = await fetch(`${url}/api/play`, {
         method: 'POST',
         headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': csrf },
-        body: JSON.stringify({ assignment: Number(assignment), clip, event }),
+        // (the clips are 0.5 s tones: the page would report them played from 0 to 0.5 s)
+        body: JSON.stringify({ assignment: Number(assignment), clip, event, ...(event === 'ended' ? { ranges: [[0, 0.5]] } : {}) }),
       });
       if (r.status !== 204) counter.failures++;
     }

@@ -5,6 +5,7 @@ import { exportJson, ratingsCsv } from '../mos/export.js';
 import { importAudiocraftFolders, importManifest, type ImportSummary } from '../mos/importSet.js';
 import { SCALES, type Scale } from '../mos/scales.js';
 import { startMosServer } from '../mos/serve.js';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../mos/server.js';
 import { buildReport } from '../mos/stats.js';
 import { MosStore } from '../mos/store.js';
 import { closeOnSignal } from '../web/closeOnSignal.js';
@@ -17,6 +18,16 @@ function folderArg(v: string, prev: { system: string; dir: string }[] = []): { s
   const eq = v.indexOf('=');
   if (eq <= 0 || eq === v.length - 1) throw new InvalidArgumentError('--folder takes SYSTEM=DIR, e.g. --folder small=xps/abc/samples');
   return [...prev, { system: v.slice(0, eq), dir: v.slice(eq + 1) }];
+}
+
+/**
+ * `--trust-proxy`: proxy addresses/CIDRs and proxy-addr's names (loopback, linklocal,
+ * uniquelocal). Never "all": trusting every address would let any client pick its own address.
+ */
+export function trustProxyArg(v: string): string {
+  const parts = v.split(',').map((p) => p.trim());
+  if (parts.every((p) => /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/[0-9]{1,3})?)$/.test(p))) return parts.join(',');
+  throw new InvalidArgumentError('--trust-proxy takes proxy addresses or CIDRs (e.g. 127.0.0.1,10.0.0.0/8) or loopback');
 }
 
 const scaleOption = () => new Option('--scale <scale>', 'rating scale').choices(SCALES as string[]).default('acr');
@@ -41,8 +52,11 @@ export function register(program: Command): void {
     .option('--public-url <url>', 'base URL used in invitation links (default http://host:port)')
     .option('--min-listen-ratio <r>', 'share of a clip that must pass between play start and end', numberArg('--min-listen-ratio', 0, 1), 0.9)
     .option('--secure-cookies', 'mark cookies Secure (when served over https behind a proxy)', false)
-    .action(async (o: { db: string; port: number; host: string; publicUrl?: string; minListenRatio: number; secureCookies: boolean }) => {
-      const server = await startMosServer({ ...o, log: print });
+    .option('--rate-limit <n>', 'requests per minute per client address', intArg('--rate-limit', 10, 1_000_000), DEFAULT_RATE_LIMIT_PER_MINUTE)
+    .option('--trust-proxy <proxies>', 'believe X-Forwarded-For from these proxy addresses/CIDRs (comma-separated)', trustProxyArg)
+    .action(async (o: { db: string; port: number; host: string; publicUrl?: string; minListenRatio: number; secureCookies: boolean; rateLimit: number; trustProxy?: string }) => {
+      const { rateLimit, ...rest } = o;
+      const server = await startMosServer({ ...rest, rateLimitPerMinute: rateLimit, log: print });
       await closeOnSignal(server);
     });
 

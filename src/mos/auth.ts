@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
+import { FailureBudget } from '../web/failureBudget.js';
 import { sameSecret } from '../web/sameSecret.js';
 import { SessionTable } from '../web/sessionTable.js';
-import { MosAuthError } from './errors.js';
+import { MosAuthError, MosTooManyError } from './errors.js';
 import { randomToken } from './random.js';
 import type { MosStore, RaterRow } from './store.js';
 
@@ -27,17 +28,38 @@ export function checkCsrf(expected: string, given: unknown): void {
 }
 
 /**
+ * Wrong admin secrets allowed from all clients together per window (on top of the per-address
+ * limit of the login route): 30 per 15 minutes. Guessing a 16-character secret at that rate
+ * takes longer than any test runs; a spent budget locks the admin out too until the window passes
+ * or the server restarts.
+ */
+export const ADMIN_FAILURE_BUDGET = { max: 30, windowMs: 15 * 60 * 1000 } as const;
+
+/**
  * Admin sessions: the secret is checked once at login and never stored; the browser gets a
  * random session id (kept in memory, so a restart logs admins out) with its own CSRF token.
  * Scripts may instead send `Authorization: Bearer <secret>` (no cookie, so no CSRF risk).
+ * Wrong secrets, by form or bearer header, spend one shared failure budget.
  */
 export class AdminSessions {
   private readonly sessions = new SessionTable(12 * 60 * 60 * 1000, () => randomToken());
+  private readonly failures = new FailureBudget(ADMIN_FAILURE_BUDGET.max, ADMIN_FAILURE_BUDGET.windowMs);
 
-  constructor(private readonly secret: string) {}
+  constructor(
+    private readonly secret: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
+  /** Checks a given secret; a 429 without checking once too many wrong ones came in. */
   secretMatches(given: string): boolean {
-    return sameSecret(this.secret, given);
+    const now = this.now();
+    if (this.failures.exhausted(now))
+      throw new MosTooManyError(
+        `too many wrong admin secrets; try again in ${Math.ceil(this.failures.retryAfterMs(now) / 60000)} minutes (or restart the server)`,
+      );
+    const ok = sameSecret(this.secret, given);
+    if (!ok) this.failures.record(now);
+    return ok;
   }
 
   create(): { id: string; csrf: string } {
@@ -51,7 +73,7 @@ export class AdminSessions {
   /** How the request is authenticated as admin: 'bearer', a cookie session (with its CSRF), or null. */
   identify(request: FastifyRequest): { kind: 'bearer' } | { kind: 'cookie'; id: string; csrf: string } | null {
     const auth = request.headers.authorization;
-    if (typeof auth === 'string' && auth.startsWith('Bearer ') && this.secretMatches(auth.slice(7))) return { kind: 'bearer' };
+    if (typeof auth === 'string' && auth.startsWith('Bearer ')) return this.secretMatches(auth.slice(7)) ? { kind: 'bearer' } : null;
     const s = this.sessions.find(request.cookies[ADMIN_COOKIE], Date.now());
     return s ? { kind: 'cookie', id: s.id, csrf: s.csrf } : null;
   }

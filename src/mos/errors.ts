@@ -21,6 +21,11 @@ export class MosAuthError extends MosError {
   override readonly statusCode = 403;
 }
 
+/** Too many attempts (wrong admin secrets from everywhere together); retry later. */
+export class MosTooManyError extends MosError {
+  override readonly statusCode = 429;
+}
+
 /** Import or configuration problem (bad manifest, missing audio, unknown test). */
 export class MosInputError extends MosError {
   override readonly statusCode = 400;

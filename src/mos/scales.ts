@@ -16,6 +16,8 @@ export interface ScaleInfo {
   /** A trap clip counts as failed when rated above this. */
   trapMax: number;
   labels?: readonly string[];
+  /** Slider scales: what the two ends mean, printed under the slider. */
+  ends?: readonly [string, string];
 }
 
 export const SCALE_INFO: Record<Scale, ScaleInfo> = {
@@ -27,16 +29,24 @@ export const SCALE_INFO: Record<Scale, ScaleInfo> = {
     trapMax: 2,
     labels: ['Bad', 'Poor', 'Fair', 'Good', 'Excellent'],
   },
-  ovl: { min: 1, max: 100, integer: true, question: 'Overall quality of the music (1-100)', trapMax: 40 },
+  ovl: { min: 1, max: 100, integer: true, question: 'Overall quality of the music (1-100)', trapMax: 40, ends: ['Bad', 'Excellent'] },
   rel: {
     min: 1,
     max: 100,
     integer: true,
     question: 'How well does the music match the text description? (1-100)',
     trapMax: 40,
+    ends: ['Not at all', 'Perfectly'],
   },
   // In MUSHRA the "trap" is the hidden reference, which must be rated high (see stats.ts).
-  mushra: { min: 0, max: 100, integer: true, question: 'Rate each sample against the reference (0-100)', trapMax: 100 },
+  mushra: {
+    min: 0,
+    max: 100,
+    integer: true,
+    question: 'Rate each sample against the reference (0-100)',
+    trapMax: 100,
+    ends: ['Bad', 'Excellent'], // BS.1534's scale runs Bad, Poor, Fair, Good, Excellent
+  },
 };
 
 export function isScale(x: string): x is Scale {

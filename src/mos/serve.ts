@@ -16,6 +16,7 @@ export interface ServeOptions {
   minListenRatio?: number;
   secureCookies?: boolean;
   rateLimitPerMinute?: number;
+  trustProxy?: string;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
 }
@@ -59,6 +60,7 @@ export async function startMosServer(o: ServeOptions): Promise<RunningMosServer>
       minListenRatio: o.minListenRatio,
       secureCookies: o.secureCookies,
       rateLimitPerMinute: o.rateLimitPerMinute,
+      trustProxy: o.trustProxy,
     });
     const url = await listen(app, o.host, o.port);
     if (!o.publicUrl) ctxUrl.value = url;

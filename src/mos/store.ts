@@ -316,12 +316,14 @@ export class MosStore {
 
   /**
    * Gives the rater a new batch of trials (balanced: least-rated first, no repeats). Returns
-   * how many were added; 0 when the rater has seen every trial.
+   * how many were added: 0 when the rater still has an unrated page (one open batch at a time, so
+   * repeated or concurrent requests cannot pile up pages) or has seen every system page.
    */
   assignBatch(raterId: number): number {
     return this.transaction(() => {
       const rater = this.db.prepare('SELECT test_id FROM raters WHERE id = ?').get(raterId) as { test_id: number } | undefined;
       if (!rater) throw new MosNotFoundError(`no rater ${raterId}`);
+      if (this.db.prepare('SELECT 1 FROM assignments WHERE rater_id = ? AND completed_at IS NULL LIMIT 1').get(raterId)) return 0;
       const test = this.testById(rater.test_id);
       const loads = (
         this.db
@@ -345,11 +347,11 @@ export class MosStore {
     });
   }
 
-  /** Trials of the rater's test not yet given to them. */
+  /** System (non-trap) trials of the rater's test not yet given to them. */
   remainingFor(rater: RaterRow): number {
     const r = this.db
       .prepare(
-        `SELECT COUNT(*) AS n FROM trials t WHERE t.test_id = ?
+        `SELECT COUNT(*) AS n FROM trials t WHERE t.test_id = ? AND t.is_trap = 0
          AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.trial_id = t.id AND a.rater_id = ?)`,
       )
       .get(rater.testId, rater.id) as { n: number };
@@ -409,19 +411,20 @@ export class MosStore {
 
   // ---- playback and ratings -------------------------------------------------------------
 
-  /** Records that playback started (a replay restarts the clock unless it already ended). */
+  /**
+   * Records when playback of a clip first started. Later starts (replays, a second try after
+   * skipping) keep the first time: the listening played since then is what the clock bounds.
+   */
   playStarted(assignmentId: number, clipId: number, atMs: number): void {
     this.db
-      .prepare(
-        `INSERT INTO plays (assignment_id, clip_id, started_ms) VALUES (?, ?, ?)
-         ON CONFLICT (assignment_id, clip_id) DO UPDATE SET started_ms = excluded.started_ms WHERE ended_ms IS NULL`,
-      )
+      .prepare(`INSERT INTO plays (assignment_id, clip_id, started_ms) VALUES (?, ?, ?) ON CONFLICT (assignment_id, clip_id) DO NOTHING`)
       .run(assignmentId, clipId, atMs);
   }
 
   /**
-   * Records that playback reached the end. Accepted only if a start was recorded at least
-   * `minListenMs` earlier: the server's own clock decides, not the client.
+   * Records that the clip was heard. Accepted only if its first start was recorded at least
+   * `minListenMs` earlier: the server's own clock decides, not the client. (The route checks the
+   * page's played ranges first, see listening.ts.)
    */
   playEnded(assignmentId: number, clipId: number, atMs: number, minListenMs: number): void {
     const p = this.db.prepare('SELECT started_ms, ended_ms FROM plays WHERE assignment_id = ? AND clip_id = ?').get(assignmentId, clipId) as

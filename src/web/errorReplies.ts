@@ -8,8 +8,8 @@ export interface ErrorReply {
   field?: string | null;
 }
 
-/** A server's HTML error page (each server has its own look). */
-export type ErrorPage = (status: number, message: string) => string;
+/** A server's HTML error page (each server has its own look); `path` is the request's, so it can link back to the right place. */
+export type ErrorPage = (status: number, message: string, path: string) => string;
 
 export interface ErrorReplyOptions {
   errorPage: ErrorPage;
@@ -28,7 +28,7 @@ function wantsHtml(req: FastifyRequest): boolean {
 
 function send(req: FastifyRequest, reply: FastifyReply, errorPage: ErrorPage, { status, message, field }: ErrorReply): FastifyReply {
   reply.code(status);
-  if (wantsHtml(req)) return reply.type('text/html; charset=utf-8').send(errorPage(status, message));
+  if (wantsHtml(req)) return reply.type('text/html; charset=utf-8').send(errorPage(status, message, req.url));
   return reply.send(field ? { error: message, field } : { error: message });
 }
 

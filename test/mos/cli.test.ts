@@ -64,6 +64,9 @@ describe('musicgen mos (CLI)', () => {
 
   it('rejects bad arguments with a message', async () => {
     await expect(run(['serve', '--db', 'x.db', '--port', '70000'])).rejects.toThrow(/--port must be an integer/);
+    // Trusting every proxy would let any client choose its own address (and rate budget).
+    for (const bad of ['*', 'true', '0.0.0.0/0 ; x', ''])
+      await expect(run(['serve', '--db', 'x.db', '--trust-proxy', bad]), bad).rejects.toThrow(/--trust-proxy takes/);
     await expect(run(['import', '--db', join(tempDir(), 'x.db')])).rejects.toThrow(/either --manifest/);
     await expect(run(['import', '--db', 'x.db', '--folder', 'nodir'])).rejects.toThrow(/SYSTEM=DIR/);
     await expect(run(['export', '--db', join(tempDir(), 'x.db'), '--test', 'none'])).rejects.toThrow(/no test named "none"/);
@@ -107,7 +110,7 @@ describe('musicgen mos (CLI)', () => {
               await fetch(`${url}/api/play`, {
                 method: 'POST',
                 headers: { cookie, 'content-type': 'application/json', 'x-csrf-token': csrf },
-                body: JSON.stringify({ assignment, clip, event }),
+                body: JSON.stringify({ assignment, clip, event, ...(event === 'ended' ? { ranges: [[0, 0.5]] } : {}) }),
               });
             const score = 1 + ((r + k) % 5);
             const res = await fetch(`${url}/rate`, {

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ADMIN_FAILURE_BUDGET } from '../../src/mos/auth.js';
+import { randomToken } from '../../src/mos/random.js';
 import type { MosStore } from '../../src/mos/store.js';
 import { ADMIN_SECRET, Client, parseTrial, storeWithAudio, testServer } from './serverFixture.js';
 
@@ -21,7 +23,7 @@ async function listen(c: Client, clock: { ms: number }, page: ReturnType<typeof 
     const h = { 'x-csrf-token': page.csrf };
     expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'start' }, headers: h })).statusCode).toBe(204);
     clock.ms += 950;
-    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended' }, headers: h })).statusCode).toBe(204);
+    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended', ranges: [[0, 1]] }, headers: h })).statusCode).toBe(204);
   }
 }
 
@@ -35,12 +37,12 @@ async function invited(store: MosStore, app: Awaited<ReturnType<typeof setup>>['
 }
 
 describe('MOS server: rater flow', () => {
-  it('invitation sets an httpOnly sameSite cookie; rater rates every page, resumes, admin sees ratings', async () => {
+  it('invitation sets an httpOnly SameSite=Lax cookie (links are clicked on other sites); rater rates every page, resumes, admin sees ratings', async () => {
     const { store, test, app, clock } = await setup('acr');
     const { c } = await invited(store, app, test.id);
     const setCookie = String(c.cookies.size && (await c.request({ url: `/i/${store.createRater(test.id).token}` })).headers['set-cookie']);
     expect(setCookie).toMatch(/HttpOnly/);
-    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(setCookie).toMatch(/SameSite=Lax/);
     // (that second invitation switched the client to a new rater; log back in as the first)
     const { c: rater } = await invited(store, app, test.id);
     const seen: number[] = [];
@@ -73,7 +75,9 @@ describe('MOS server: rater flow', () => {
     const admin = new Client(app);
     expect((await admin.request({ url: `/admin/tests/${test.id}` })).statusCode).toBe(403);
     expect((await admin.request({ url: '/admin/login', form: { secret: 'wrong' } })).statusCode).toBe(403);
-    expect((await admin.request({ url: '/admin/login', form: { secret: ADMIN_SECRET } })).statusCode).toBe(303);
+    const login = await admin.request({ url: '/admin/login', form: { secret: ADMIN_SECRET } });
+    expect(login.statusCode).toBe(303);
+    expect(String(login.headers['set-cookie'])).toMatch(/SameSite=Strict/); // admins never arrive by a link
     const report = await admin.request({ url: `/admin/tests/${test.id}` });
     expect(report.statusCode).toBe(200);
     expect(report.body).toContain('4 ratings from 1 raters');
@@ -261,6 +265,99 @@ describe('MOS server: attacks are rejected', () => {
     expect(store.ratingsOf(test.id).map((r) => r.score)).toEqual([5]);
   });
 
+  it('strict types: true, null and numeric strings get 400 and store nothing, on every route', async () => {
+    const { store, test, app, clock } = await setup('mushra');
+    const { c } = await invited(store, app, test.id);
+    const page = parseTrial((await c.request({ url: '/session' })).body);
+    const plays = () => (store.db.prepare('SELECT COUNT(*) AS n FROM plays').get() as { n: number }).n;
+    const h = { 'x-csrf-token': page.csrf };
+    // /api/play is JSON: ids must be JSON integers.
+    for (const assignment of [true, null, String(page.assignment), `0x${page.assignment.toString(16)}`, ` ${page.assignment} `, 1.5, [page.assignment]]) {
+      const res = await c.request({ url: '/api/play', json: { assignment, clip: page.rated[0], event: 'start' }, headers: h });
+      expect(res.statusCode, JSON.stringify(assignment)).toBe(400);
+    }
+    expect(plays()).toBe(0);
+    await listen(c, clock, page);
+    const good = (v: unknown) => {
+      const form: Record<string, unknown> = { csrf: page.csrf, assignment: String(page.assignment) };
+      for (const clip of page.rated) form[`s_${clip}`] = '50';
+      form[`s_${page.rated[0]}`] = v;
+      return form;
+    };
+    // JSON bodies: booleans, null, numbers, numeric strings that are not plain decimals.
+    const bad: unknown[] = [true, false, null, 50, '0x10', ' 50 ', '1e2', '+50', '050', '50.0', '', '５０', ['50'], { v: 50 }];
+    for (const v of bad) expect((await c.request({ url: '/rate', json: good(v) })).statusCode, JSON.stringify(v)).toBe(400);
+    // The same strings as a real form post.
+    for (const v of ['0x10', ' 50 ', '1e2', '+50', '050', '50.0', '', 'true', 'null']) {
+      const form = good(v) as Record<string, string>;
+      expect((await c.request({ url: '/rate', form })).statusCode, v).toBe(400);
+    }
+    for (const assignment of [true, null, page.assignment, `0x${page.assignment.toString(16)}`, ` ${page.assignment}`, `${page.assignment}e0`]) {
+      const json = { ...good('50'), assignment };
+      expect((await c.request({ url: '/rate', json })).statusCode, JSON.stringify(assignment)).toBe(400);
+    }
+    expect(store.countRatings()).toBe(0);
+    // Admin: the invitation count and the test id in the URL.
+    const admin = new Client(app);
+    await admin.request({ url: '/admin/login', form: { secret: ADMIN_SECRET } });
+    const adminCsrf = /name="csrf" value="([^"]+)"/.exec((await admin.request({ url: `/admin/tests/${test.id}` })).body)?.[1] ?? '';
+    const raters = store.countRaters(test.id);
+    for (const count of ['0x10', ' 5 ', '1e2', '+5', '05', '501', '0', '']) {
+      expect((await admin.request({ url: `/admin/tests/${test.id}/invites`, form: { csrf: adminCsrf, count } })).statusCode, count).toBe(400);
+    }
+    for (const count of [true, null, 5]) {
+      expect((await admin.request({ url: `/admin/tests/${test.id}/invites`, json: { csrf: adminCsrf, count } })).statusCode, String(count)).toBe(400);
+    }
+    expect((await admin.request({ url: '/admin/login', json: { secret: true } })).statusCode).toBe(400);
+    for (const id of ['0x1', '1e0', '01', '+1']) expect((await admin.request({ url: `/admin/tests/${id}` })).statusCode, id).toBe(400);
+    expect((await admin.request({ url: '/admin/tests/9999999999' })).statusCode).toBe(404);
+    expect(store.countRaters(test.id)).toBe(raters);
+    // A plain decimal form still works.
+    expect((await c.request({ url: '/rate', form: good('50') as Record<string, string> })).statusCode).toBe(303);
+    expect(store.ratingsOf(test.id).map((r) => r.score)).toEqual(page.rated.map(() => 50));
+  });
+
+  it('one unfinished batch per rater, also under concurrent POST /more; no trap-only batches', async () => {
+    const { store, test, app, clock } = await setup('acr');
+    const { c, rater } = await invited(store, app, test.id);
+    let page = parseTrial((await c.request({ url: '/session' })).body);
+    const pages = () => store.assignmentsOf(rater).length;
+    expect(pages()).toBe(4);
+    const more = () => c.request({ url: '/more', form: { csrf: page.csrf } });
+    const codes = await Promise.all([more(), more(), more()]);
+    expect(codes.map((r) => r.statusCode)).toEqual([303, 303, 303]);
+    expect(pages()).toBe(4); // the open batch is not extended
+    // Rate the whole batch, then three concurrent requests add exactly one batch.
+    for (;;) {
+      const html = (await c.request({ url: '/session' })).body;
+      if (html.includes('Thank you')) break;
+      page = parseTrial(html);
+      await listen(c, clock, page);
+      const form: Record<string, string | number> = { csrf: page.csrf, assignment: page.assignment };
+      for (const clip of page.rated) form[`s_${clip}`] = 3;
+      expect((await c.request({ url: '/rate', form })).statusCode).toBe(303);
+    }
+    await Promise.all([more(), more(), more()]);
+    // 3 items x 2 systems = 6 system pages: 3 in the first batch, the other 3 (+ a trap) now.
+    expect(pages()).toBe(8);
+    expect(store.assignmentsOf(rater).filter((a) => !a.isTrap)).toHaveLength(6);
+    for (;;) {
+      const html = (await c.request({ url: '/session' })).body;
+      if (html.includes('Thank you')) {
+        // Only traps are left unseen: no "rate more" button, and /more hands out nothing.
+        expect(html).not.toContain('Rate more samples');
+        break;
+      }
+      page = parseTrial(html);
+      await listen(c, clock, page);
+      const form: Record<string, string | number> = { csrf: page.csrf, assignment: page.assignment };
+      for (const clip of page.rated) form[`s_${clip}`] = 3;
+      expect((await c.request({ url: '/rate', form })).statusCode).toBe(303);
+    }
+    await more();
+    expect(pages()).toBe(8);
+  });
+
   it('rating before playback ended', async () => {
     const { store, test, app, clock } = await setup('acr', { minListenRatio: 0.9 });
     const { c } = await invited(store, app, test.id);
@@ -269,25 +366,131 @@ describe('MOS server: attacks are rejected', () => {
     const h = { 'x-csrf-token': page.csrf };
     const form = { csrf: page.csrf, assignment: page.assignment, [`s_${clip}`]: 3 };
     expect((await c.request({ url: '/rate', form })).statusCode).toBe(409); // never played
-    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended' }, headers: h })).statusCode).toBe(409);
+    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended', ranges: [[0, 1]] }, headers: h })).statusCode).toBe(409);
     await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'start' }, headers: h });
     expect((await c.request({ url: '/rate', form })).statusCode).toBe(409); // started, not ended
     clock.ms += 500; // a 1 s clip cannot have ended after 0.5 s
-    const early = await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended' }, headers: h });
+    const early = await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended', ranges: [[0, 1]] }, headers: h });
     expect(early.statusCode).toBe(409);
     expect(early.body).toMatch(/listen to the whole clip/);
     expect((await c.request({ url: '/rate', form })).statusCode).toBe(409);
     clock.ms += 450;
-    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended' }, headers: h })).statusCode).toBe(204);
+    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended', ranges: [[0, 1]] }, headers: h })).statusCode).toBe(204);
     expect((await c.request({ url: '/rate', form })).statusCode).toBe(303);
   });
 
-  it('rate limiting per rater', async () => {
-    const { store, test, app } = await setup('acr', { rateLimitPerMinute: 5 });
+  it('listening evidence: played ranges must cover the clip, and the server clock must agree', async () => {
+    const { store, test, app, clock } = await setup('acr', { minListenRatio: 0.9 });
     const { c } = await invited(store, app, test.id);
+    const page = parseTrial((await c.request({ url: '/session' })).body);
+    const clip = page.rated[0];
+    const h = { 'x-csrf-token': page.csrf };
+    const ended = (ranges: unknown) => c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended', ranges }, headers: h });
+    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'start' }, headers: h })).statusCode).toBe(204);
+    clock.ms += 5000; // plenty of time passed...
+    // ...but the page says: played 0.2 s, then the last 50 ms (the skip that used to pass).
+    const skipped = await ended([[0, 0.2], [0.95, 1]]);
+    expect(skipped.statusCode).toBe(409);
+    expect(skipped.body).toMatch(/skipped/);
+    expect((await ended([])).statusCode).toBe(409);
+    expect((await ended([[0, 0.5], [0.1, 0.6], [0.55, 0.85]])).statusCode).toBe(409); // overlaps count once: 0.85 s
+    // Malformed ranges: missing, reversed, longer than the clip, not numbers.
+    expect((await c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event: 'ended' }, headers: h })).statusCode).toBe(400);
+    for (const bad of [[[0.9, 0.1]], [[0, 30]], [[0, '1']], [[0, true]], [[0]], [[-1, 1]], [[0, 1, 2]]])
+      expect((await ended(bad)).statusCode, JSON.stringify(bad)).toBe(400);
+    expect(store.heardClips(page.assignment).size).toBe(0);
+    // Played through in pieces (a replay of the skipped part): accepted.
+    expect((await ended([[0, 0.5], [0.45, 1.0]])).statusCode).toBe(204);
+    expect(store.heardClips(page.assignment).size).toBe(1);
+  });
+
+  it('listening evidence: full ranges sent too soon after the first start are refused; a later retry counts', async () => {
+    const { store, test, app, clock } = await setup('acr', { minListenRatio: 0.9 });
+    const { c } = await invited(store, app, test.id);
+    const page = parseTrial((await c.request({ url: '/session' })).body);
+    const clip = page.rated[0];
+    const h = { 'x-csrf-token': page.csrf };
+    const play = (event: string) =>
+      c.request({ url: '/api/play', json: { assignment: page.assignment, clip, event, ...(event === 'ended' ? { ranges: [[0, 1]] } : {}) }, headers: h });
+    await play('start');
+    clock.ms += 300;
+    expect((await play('ended')).statusCode).toBe(409);
+    await play('start'); // a replay does not restart the clock...
+    clock.ms += 600;
+    expect((await play('ended')).statusCode).toBe(204); // ...900 ms since the first start
+  });
+
+  it('rate limiting per client address, whatever cookie the client sends', async () => {
+    const { store, test, app } = await setup('acr', { rateLimitPerMinute: 5 });
+    const { c } = await invited(store, app, test.id); // 1 request
     const codes: number[] = [];
-    for (let i = 0; i < 8; i++) codes.push((await c.request({ url: '/session' })).statusCode);
-    expect(codes.slice(0, 4).every((s) => s === 200)).toBe(true);
-    expect(codes.at(-1)).toBe(429);
+    for (let i = 0; i < 4; i++) codes.push((await c.request({ url: '/session' })).statusCode);
+    // A fresh random rater cookie on every request does not open a new budget.
+    for (let i = 0; i < 3; i++) {
+      const forged = new Client(app);
+      forged.cookies.set('mos_rater', randomToken());
+      codes.push((await forged.request({ url: '/session' })).statusCode);
+    }
+    expect(codes).toEqual([200, 200, 200, 200, 429, 429, 429]);
+    // Another address has its own budget.
+    expect((await c.request({ url: '/session', remoteAddress: '10.1.2.3' })).statusCode).toBe(200);
+  });
+
+  it('20 wrong admin logins with 20 random cookies: 429 after the per-address limit of 10', async () => {
+    const { app } = await setup();
+    const codes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const c = new Client(app);
+      c.cookies.set('mos_rater', randomToken());
+      c.cookies.set('mos_admin', randomToken());
+      codes.push((await c.request({ url: '/admin/login', form: { secret: `wrong-${i}` } })).statusCode);
+    }
+    expect(codes).toEqual([...Array(10).fill(403), ...Array(10).fill(429)]);
+    // The right secret from this address also waits; from another address it works.
+    expect((await new Client(app).request({ url: '/admin/login', form: { secret: ADMIN_SECRET } })).statusCode).toBe(429);
+    expect((await new Client(app).request({ url: '/admin/login', form: { secret: ADMIN_SECRET }, remoteAddress: '10.0.0.9' })).statusCode).toBe(303);
+  });
+
+  it('wrong admin secrets from many addresses spend one global budget (form and bearer)', async () => {
+    const { app, clock } = await setup();
+    const codes: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const remoteAddress = `10.0.${i >> 8}.${i & 255}`;
+      const c = new Client(app);
+      codes.push(
+        i % 2
+          ? (await c.request({ url: '/admin/login', form: { secret: `wrong-${i}` }, remoteAddress })).statusCode
+          : (await c.request({ url: '/admin/tests/1/export.csv', headers: { authorization: `Bearer wrong-${i}` }, remoteAddress })).statusCode,
+      );
+    }
+    expect(codes.slice(0, ADMIN_FAILURE_BUDGET.max).every((s) => s === 403)).toBe(true);
+    expect(codes.slice(ADMIN_FAILURE_BUDGET.max).every((s) => s === 429)).toBe(true);
+    const right = await new Client(app).request({ url: '/admin/login', form: { secret: ADMIN_SECRET }, remoteAddress: '10.9.9.9' });
+    expect(right.statusCode).toBe(429);
+    expect(right.body).toMatch(/too many wrong admin secrets/);
+    clock.ms += ADMIN_FAILURE_BUDGET.windowMs;
+    expect((await new Client(app).request({ url: '/admin/login', form: { secret: ADMIN_SECRET }, remoteAddress: '10.9.9.9' })).statusCode).toBe(303);
+  });
+
+  it('open links: 30 new raters per minute per address, however many cookies', async () => {
+    const { store, test, app } = await setup('ovl');
+    const codes: number[] = [];
+    for (let i = 0; i < 35; i++) {
+      const c = new Client(app);
+      c.cookies.set('mos_rater', randomToken());
+      codes.push((await c.request({ url: `/open/${test.openCode}` })).statusCode);
+    }
+    expect(codes).toEqual([...Array(30).fill(303), ...Array(5).fill(429)]);
+    expect(store.countRaters(test.id)).toBe(30);
+  });
+
+  it('--trust-proxy: X-Forwarded-For counts only from a trusted proxy', async () => {
+    for (const [trustProxy, separate] of [[undefined, false], ['127.0.0.1', true]] as const) {
+      const { app } = await setup('acr', { rateLimitPerMinute: 3, trustProxy });
+      const codes: number[] = [];
+      for (let i = 0; i < 6; i++)
+        codes.push((await new Client(app).request({ url: '/', headers: { 'x-forwarded-for': `192.0.2.${i}` } })).statusCode);
+      expect(codes.every((s) => s === 200), String(trustProxy)).toBe(separate);
+    }
   });
 });

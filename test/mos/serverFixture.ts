@@ -52,6 +52,8 @@ export class Client {
     json?: unknown;
     headers?: Record<string, string>;
     body?: string;
+    /** The client's address as the server sees the socket (default 127.0.0.1). */
+    remoteAddress?: string;
   }): Promise<LightMyRequestResponse> {
     const headers: Record<string, string> = { ...opts.headers };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -63,7 +65,13 @@ export class Client {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(opts.json);
     }
-    const res = await this.app.inject({ method: opts.method ?? (payload !== undefined ? 'POST' : 'GET'), url: opts.url, headers, payload });
+    const res = await this.app.inject({
+      method: opts.method ?? (payload !== undefined ? 'POST' : 'GET'),
+      url: opts.url,
+      headers,
+      payload,
+      ...(opts.remoteAddress ? { remoteAddress: opts.remoteAddress } : {}),
+    });
     for (const c of res.cookies) this.cookies.set(c.name, c.value);
     return res;
   }

@@ -6,11 +6,13 @@ export { esc };
 export function page(title: string, body: string, opts: { script?: boolean } = {}): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title><link rel="stylesheet" href="/static/style.css">
+<title>${esc(title)}</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/style.css">
 ${opts.script ? '<script src="/static/rater.js" defer></script>' : ''}</head>
 <body><main>${body}</main></body></html>`;
 }
 
-export function errorPage(status: number, message: string): string {
-  return page(`Error ${status}`, `<h1>Something went wrong</h1><p class="error">${esc(message)}</p><p><a href="/session">Back to the test</a></p>`);
+/** An error page linking back to where the visitor came from: the admin pages or the rating session. */
+export function errorPage(status: number, message: string, path = '/'): string {
+  const back = path === '/admin' || path.startsWith('/admin/') ? '<a href="/admin">Back to the admin page</a>' : '<a href="/session">Back to the test</a>';
+  return page(`Error ${status}`, `<h1>Something went wrong</h1><p class="error">${esc(message)}</p><p>${back}</p>`);
 }

@@ -9,6 +9,8 @@ export interface TrialPageInput {
   total: number;
   csrf: string;
   heard: ReadonlySet<number>;
+  /** Share of each clip the page must have played before it reports it heard. */
+  minListenRatio: number;
 }
 
 const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -17,17 +19,21 @@ function player(clip: ClipRow, rated: boolean, heard: boolean): string {
   return `<audio data-clip="${esc(clip.publicId)}" data-rated="${rated ? 1 : 0}" data-heard="${heard ? 1 : 0}" src="/audio/${esc(clip.publicId)}" preload="auto" controls></audio>`;
 }
 
-function control(scale: Scale, clip: ClipRow): string {
+function control(scale: Scale, clip: ClipRow, label: string): string {
   const info = SCALE_INFO[scale];
   const name = `s_${clip.publicId}`;
   if (info.labels) {
-    return `<div class="scale">${info.labels
-      .map((l, i) => `<label><input type="radio" name="${esc(name)}" value="${info.min + i}" required> ${info.min + i} ${esc(l)}</label>`)
-      .join('')}</div>`;
+    return `<fieldset class="acr"><legend class="note">Your rating of ${esc(label)}</legend>${info.labels
+      .map((l, i) => `<label><input type="radio" name="${esc(name)}" value="${info.min + i}" required><span>${info.min + i} ${esc(l)}</span></label>`)
+      .join('')}</fieldset>`;
   }
+  // No name until moved (rater.js sets it): an untouched slider is never submitted, and the
+  // server refuses a page with a clip left unrated.
   const mid = Math.round((info.min + info.max) / 2);
-  return `<div class="scale"><input type="range" name="${esc(name)}" min="${info.min}" max="${info.max}" value="${mid}">
-<output id="v_${esc(name)}">${mid}</output></div>`;
+  const [lo, hi] = info.ends ?? [String(info.min), String(info.max)];
+  return `<div class="slider"><input type="range" data-name="${esc(name)}" min="${info.min}" max="${info.max}" value="${mid}" aria-label="${esc(label)}: ${info.min} ${esc(lo)} to ${info.max} ${esc(hi)}">
+<div class="ends"><span>${info.min} ${esc(lo)}</span><span>${info.max} ${esc(hi)}</span></div>
+<p class="note">Your rating: <output id="v_${esc(name)}">not set, move the slider</output></p></div>`;
 }
 
 /**
@@ -44,20 +50,21 @@ export function trialPage(t: TrialPageInput): string {
         : ''
       : '';
   const reference = a.reference
-    ? `<div class="clip"><label class="name">Reference</label>${player(a.reference, false, true)}</div>`
+    ? `<div class="clip"><span class="name">Reference</span>${player(a.reference, false, true)}</div>`
     : '';
   const clips = a.clips
-    .map(
-      (c, i) => `<div class="clip${t.heard.has(c.id) ? ' done' : ''}">
-<label class="name">${a.clips.length > 1 ? `Sample ${letters[i] ?? i + 1}` : 'Sample'}</label>
+    .map((c, i) => {
+      const label = a.clips.length > 1 ? `Sample ${letters[i] ?? i + 1}` : 'Sample';
+      return `<div class="clip${t.heard.has(c.id) ? ' done' : ''}">
+<span class="name">${label}</span>
 ${player(c, true, t.heard.has(c.id))}
-${control(t.scale, c)}<div class="msg note"></div></div>`,
-    )
+<div class="msg note" role="status"></div>${control(t.scale, c, label)}</div>`;
+    })
     .join('\n');
   const body = `<h1>Listening test</h1>
 <p class="progress">Page ${t.index + 1} of ${t.total}</p>
 <p>${esc(info.question)}</p>${prompt}
-<form id="rate" method="post" action="/rate">
+<form id="rate" method="post" action="/rate" data-min-listen="${t.minListenRatio}">
 <input type="hidden" name="csrf" value="${esc(t.csrf)}">
 <input type="hidden" name="assignment" value="${a.id}">
 ${reference}

@@ -1,18 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setSessionCookie } from '../../web/sessionCookie.js';
 import { ADMIN_COOKIE, checkCsrf } from '../auth.js';
-import { MosAuthError } from '../errors.js';
+import { MosAuthError, MosNotFoundError } from '../errors.js';
 import { exportJson, ratingsCsv } from '../export.js';
 import { dashboardPage, loginPage, testPage } from '../pages/adminPages.js';
 import { buildReport } from '../stats.js';
 import type { RouteContext } from './context.js';
+import { ID_STRING, idOf, NO_QUERY } from './schemas.js';
 
-const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+const noQuery = NO_QUERY;
 const testParams = {
   type: 'object',
   required: ['testId'],
   additionalProperties: false,
-  properties: { testId: { type: 'integer', minimum: 1, maximum: 2 ** 31 } },
+  properties: { testId: ID_STRING },
 } as const;
 const loginBody = {
   type: 'object',
@@ -32,7 +33,7 @@ const inviteBody = {
   additionalProperties: false,
   properties: {
     csrf: { type: 'string', maxLength: 64 },
-    count: { type: 'integer', minimum: 1, maximum: 500 },
+    count: { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$' }, // 1-500
     label: { type: 'string', maxLength: 60, pattern: '^[\\p{L}\\p{N} _.:=+-]*$' },
   },
 } as const;
@@ -48,6 +49,11 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return who.kind === 'cookie' ? who.csrf : null;
   };
   const html = (reply: FastifyReply, body: string) => reply.type('text/html; charset=utf-8').send(body);
+  const testOf = (param: string) => {
+    const id = idOf(param);
+    if (id === null) throw new MosNotFoundError(`no test with id ${param}`);
+    return store.testById(id);
+  };
 
   app.get('/admin', { schema: { querystring: noQuery } }, async (req, reply) => {
     const who = admin.identify(req);
@@ -82,38 +88,38 @@ export function adminRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.redirect('/admin', 303);
   });
 
-  app.get<{ Params: { testId: number } }>('/admin/tests/:testId', { schema: { params: testParams, querystring: noQuery } }, async (req, reply) => {
+  app.get<{ Params: { testId: string } }>('/admin/tests/:testId', { schema: { params: testParams, querystring: noQuery } }, async (req, reply) => {
     const csrf = requireAdmin(req);
-    const test = store.testById(req.params.testId);
+    const test = testOf(req.params.testId);
     return html(reply, testPage(test, buildReport(store.ratingsOf(test.id), test.scale), csrf));
   });
 
-  app.post<{ Params: { testId: number }; Body: { csrf: string; count: number; label?: string } }>(
+  app.post<{ Params: { testId: string }; Body: { csrf: string; count: string; label?: string } }>(
     '/admin/tests/:testId/invites',
     { schema: { params: testParams, body: inviteBody, querystring: noQuery } },
     async (req, reply) => {
       const csrf = requireAdmin(req);
       if (csrf !== null) checkCsrf(csrf, req.body.csrf);
-      const test = store.testById(req.params.testId);
+      const test = testOf(req.params.testId);
       const links = store.transaction(() =>
-        Array.from({ length: req.body.count }, () => `${ctx.publicUrl}/i/${store.createRater(test.id, req.body.label || null).token}`),
+        Array.from({ length: Number(req.body.count) }, () => `${ctx.publicUrl}/i/${store.createRater(test.id, req.body.label || null).token}`),
       );
       return html(reply, testPage(test, buildReport(store.ratingsOf(test.id), test.scale), csrf, links));
     },
   );
 
-  app.get<{ Params: { testId: number } }>('/admin/tests/:testId/export.csv', { schema: { params: testParams, querystring: noQuery } }, async (req, reply) => {
+  app.get<{ Params: { testId: string } }>('/admin/tests/:testId/export.csv', { schema: { params: testParams, querystring: noQuery } }, async (req, reply) => {
     requireAdmin(req);
-    const test = store.testById(req.params.testId);
+    const test = testOf(req.params.testId);
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="mos-test-${test.id}.csv"`)
       .send(ratingsCsv(store.ratingsOf(test.id)));
   });
 
-  app.get<{ Params: { testId: number } }>('/admin/tests/:testId/export.json', { schema: { params: testParams, querystring: noQuery } }, async (req, reply) => {
+  app.get<{ Params: { testId: string } }>('/admin/tests/:testId/export.json', { schema: { params: testParams, querystring: noQuery } }, async (req, reply) => {
     requireAdmin(req);
-    const test = store.testById(req.params.testId);
+    const test = testOf(req.params.testId);
     const records = store.ratingsOf(test.id);
     return reply.type('application/json; charset=utf-8').send(exportJson(test.name, records, buildReport(records, test.scale)));
   });

@@ -7,7 +7,7 @@ export interface RouteContext {
   store: MosStore;
   admin: AdminSessions;
   cookies: SessionCookieSettings;
-  /** A clip's end event is accepted after at least this share of its duration (server clock). */
+  /** A clip counts as heard when its played ranges cover this share of it and as much time passed on the server's clock. */
   minListenRatio: number;
   /** Base of invitation links shown to the admin, e.g. http://127.0.0.1:8895 */
   publicUrl: string;

@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { setSessionCookie } from '../../web/sessionCookie.js';
 import { checkCsrf, currentRater, RATER_COOKIE, TOKEN_PATTERN } from '../auth.js';
 import { MosInputError, MosNotFoundError, MosRuleError } from '../errors.js';
+import { checkCoverage, type PlayedRange } from '../listening.js';
 import { donePage, trialPage } from '../pages/trialPage.js';
 import { SCALE_INFO } from '../scales.js';
 import type { RouteContext } from './context.js';
+import { ID_STRING, idOf, NO_QUERY, SCORE_STRING } from './schemas.js';
 
 const CLIP_ID = '^[A-Za-z0-9_-]{16}$';
 
@@ -30,10 +32,10 @@ const rateForm = {
   maxProperties: 40,
   properties: {
     csrf: { type: 'string', pattern: TOKEN_PATTERN },
-    assignment: { type: 'integer', minimum: 1, maximum: 2 ** 31 },
+    assignment: ID_STRING,
   },
-  // One score per clip on the page: s_<clip public id> = integer on the widest scale (0-100).
-  patternProperties: { '^s_[A-Za-z0-9_-]{16}$': { type: 'integer', minimum: 0, maximum: 100 } },
+  // One score per clip on the page: s_<clip public id> = a decimal string (range checked per scale).
+  patternProperties: { '^s_[A-Za-z0-9_-]{16}$': SCORE_STRING },
 } as const;
 
 const playBody = {
@@ -44,7 +46,15 @@ const playBody = {
     assignment: { type: 'integer', minimum: 1, maximum: 2 ** 31 },
     clip: { type: 'string', pattern: CLIP_ID },
     event: { type: 'string', enum: ['start', 'ended'] },
+    // The page's `audio.played` time ranges in seconds (required with 'ended').
+    ranges: {
+      type: 'array',
+      maxItems: 200,
+      items: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number', minimum: 0, maximum: 86400 } },
+    },
   },
+  if: { properties: { event: { const: 'ended' } } },
+  then: { required: ['ranges'] },
 } as const;
 
 const csrfHeader = {
@@ -53,17 +63,20 @@ const csrfHeader = {
   properties: { 'x-csrf-token': { type: 'string', pattern: TOKEN_PATTERN } },
 } as const;
 
-const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+const noQuery = NO_QUERY;
 
 /** Rater pages: invitation and open links, the session page, play events, rating submission. */
 export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { store } = ctx;
+  // Lax: raters arrive by clicking a link on another site (webmail, chat); with Strict the cookie
+  // set here would not be sent on the redirect nor on a reload. Every POST checks the CSRF token.
+  const raterCookie = { ...ctx.cookies, sameSite: 'lax' } as const;
 
   // Invitation link: remember the token in an httpOnly cookie and drop it from the address bar.
   app.get<{ Params: { token: string } }>('/i/:token', { schema: { params: tokenParams, querystring: noQuery } }, async (req, reply) => {
     const rater = store.raterByToken(req.params.token);
     if (!rater) throw new MosNotFoundError('this invitation link is not valid; ask the organiser for a new one');
-    setSessionCookie(reply, RATER_COOKIE, rater.token, ctx.cookies);
+    setSessionCookie(reply, RATER_COOKIE, rater.token, raterCookie);
     return reply.redirect('/session', 303);
   });
 
@@ -77,7 +90,7 @@ export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const known = typeof existing === 'string' ? store.raterByToken(existing) : undefined;
     if (!known || known.testId !== test.id) {
       const rater = store.createRater(test.id, 'open link');
-      setSessionCookie(reply, RATER_COOKIE, rater.token, ctx.cookies);
+      setSessionCookie(reply, RATER_COOKIE, rater.token, raterCookie);
     }
     return reply.redirect('/session', 303);
   });
@@ -95,17 +108,27 @@ export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (index < 0) return donePage(rater.csrf, store.remainingFor(rater) > 0, list.length);
     const test = store.testById(rater.testId);
     const assignment = list[index];
-    return trialPage({ scale: test.scale, assignment, index, total: list.length, csrf: rater.csrf, heard: store.heardClips(assignment.id) });
+    return trialPage({
+      scale: test.scale,
+      assignment,
+      index,
+      total: list.length,
+      csrf: rater.csrf,
+      heard: store.heardClips(assignment.id),
+      minListenRatio: ctx.minListenRatio,
+    });
   });
 
   app.post<{ Body: { csrf: string } }>('/more', { schema: { body: csrfForm, querystring: noQuery } }, async (req, reply) => {
     const rater = currentRater(store, req);
     checkCsrf(rater.csrf, req.body.csrf);
+    // Idempotent: while a page of the current batch is unrated this adds nothing (a double click
+    // or a script cannot hoard pages); /session then shows that page.
     store.assignBatch(rater.id);
     return reply.redirect('/session', 303);
   });
 
-  app.post<{ Body: { assignment: number; clip: string; event: 'start' | 'ended' } }>(
+  app.post<{ Body: { assignment: number; clip: string; event: 'start' | 'ended'; ranges?: PlayedRange[] } }>(
     '/api/play',
     { schema: { body: playBody, headers: csrfHeader, querystring: noQuery } },
     async (req, reply) => {
@@ -117,21 +140,26 @@ export function raterRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (!clip) throw new MosNotFoundError('no such clip on this page');
       if (a.completed) throw new MosRuleError('this page was already rated');
       if (req.body.event === 'start') store.playStarted(a.id, clip.id, ctx.now());
-      else store.playEnded(a.id, clip.id, ctx.now(), clip.durationS * 1000 * ctx.minListenRatio);
+      else {
+        checkCoverage(req.body.ranges ?? [], clip.durationS, ctx.minListenRatio);
+        store.playEnded(a.id, clip.id, ctx.now(), clip.durationS * 1000 * ctx.minListenRatio);
+      }
       return reply.code(204).send();
     },
   );
 
-  app.post<{ Body: Record<string, string | number> }>('/rate', { schema: { body: rateForm, querystring: noQuery } }, async (req, reply) => {
+  app.post<{ Body: Record<string, string> }>('/rate', { schema: { body: rateForm, querystring: noQuery } }, async (req, reply) => {
     const rater = currentRater(store, req);
     checkCsrf(rater.csrf, req.body.csrf);
-    const a = store.assignmentsOf(rater).find((x) => x.id === Number(req.body.assignment));
+    const id = idOf(req.body.assignment);
+    const a = store.assignmentsOf(rater).find((x) => x.id === id);
     if (!a) throw new MosNotFoundError('no such page in your session');
     const info = SCALE_INFO[store.testById(rater.testId).scale];
     const scores = new Map<number, number>();
     for (const c of a.clips) {
-      const v = req.body[`s_${c.publicId}`];
-      if (typeof v !== 'number') throw new MosInputError('rate every sample on the page');
+      const s = req.body[`s_${c.publicId}`];
+      if (typeof s !== 'string') throw new MosInputError('rate every sample on the page');
+      const v = Number(s); // a decimal string (the schema's pattern)
       if (v < info.min || v > info.max || (info.integer && !Number.isInteger(v)))
         throw new MosInputError(`scores on this test go from ${info.min} to ${info.max}`);
       scores.set(c.id, v);
