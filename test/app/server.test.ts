@@ -52,16 +52,16 @@ describe('musicgen app: page and session', () => {
 
 describe('musicgen app: validation like the library', () => {
   const cases: [Record<string, unknown>, string, RegExp][] = [
-    [{ topK: -1 }, 'topK', /topK must be an integer >= 0/],
-    [{ topK: '2.5' }, 'topK', /topK must be an integer/],
-    [{ topP: 1.5 }, 'topP', /topP must be a number in \[0, 1\]/],
-    [{ temperature: '-0.5' }, 'temperature', /temperature must be a finite number >= 0/],
-    [{ cfgCoef: -3 }, 'cfgCoef', /cfgCoef must be a finite number >= 0/],
-    [{ seed: 'abc' }, 'seed', /seed must be a number/],
-    [{ seed: 1.5 }, 'seed', /seed must be a safe integer/],
-    [{ duration: 0 }, 'duration', /duration must be from 1 to 120 seconds/],
-    [{ duration: 121 }, 'duration', /duration must be from 1 to 120 seconds/],
-    [{ temperature: '' }, 'temperature', /temperature is required/],
+    [{ topK: -1 }, 'topK', /^Top-k must be an integer >= 0/],
+    [{ topK: '2.5' }, 'topK', /^Top-k must be an integer/],
+    [{ topP: 1.5 }, 'topP', /^Top-p must be a number in \[0, 1\]/],
+    [{ temperature: '-0.5' }, 'temperature', /^Temperature must be a finite number >= 0/],
+    [{ cfgCoef: -3 }, 'cfgCoef', /^Classifier-free guidance must be a finite number >= 0/],
+    [{ seed: 'abc' }, 'seed', /^Seed must be a number/],
+    [{ seed: 1.5 }, 'seed', /^Seed must be a safe integer/],
+    [{ duration: 0 }, 'duration', /^Duration must be from 1 to 120 seconds/],
+    [{ duration: 121 }, 'duration', /^Duration must be from 1 to 120 seconds/],
+    [{ temperature: '' }, 'temperature', /^Temperature is required/],
     [{ model: 'nope' }, 'model', /no model "nope"/],
   ];
   it.each(cases)('%j is refused on its field', async (fields, field, message) => {
