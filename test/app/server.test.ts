@@ -32,6 +32,13 @@ describe('musicgen app: page and session', () => {
     expect(res.body).toContain('<option value="melody" data-melody="1"');
     const js = await app.inject({ url: '/static/app.js' });
     expect(js.headers['content-type']).toMatch(/javascript/);
+    // An ICO holding one 32x32 PNG (the browser test decodes it).
+    const icon = await app.inject({ url: '/favicon.ico' });
+    expect(icon.statusCode).toBe(200);
+    expect([...icon.rawPayload.subarray(0, 8)]).toEqual([0, 0, 1, 0, 1, 0, 32, 32]);
+    expect(icon.rawPayload.subarray(22, 26).toString('latin1')).toBe('\x89PNG');
+    expect(icon.rawPayload.readUInt32LE(14)).toBe(icon.rawPayload.length - 22);
+    expect(res.body).toContain('<link rel="icon" href="/favicon.ico"');
   });
 
   it('refuses a foreign Host (DNS rebinding), a missing CSRF token and another session\'s job', async () => {
