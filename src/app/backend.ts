@@ -1,7 +1,11 @@
 import type { WorkerJob, WorkerResult } from './workerProtocol.js';
 
-/** Progress of a running job: decoder steps done of the total; `loading` while the model loads. */
-export type ProgressEvent = { kind: 'loading' } | { kind: 'progress'; done: number; total: number };
+/**
+ * Progress of a running job: `loading` while the model loads, decoder steps done of the total,
+ * then `decoding` once the last step is done (EnCodec turns the tokens into audio, the pictures
+ * are drawn).
+ */
+export type ProgressEvent = { kind: 'loading' } | { kind: 'progress'; done: number; total: number } | { kind: 'decoding' };
 
 /**
  * Runs generation jobs for one model, one at a time. The real one is a worker thread

@@ -17,6 +17,18 @@ export class AppInputError extends AppError {
   }
 }
 
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** Several form fields are wrong at once: the page marks each of them. */
+export class AppFormError extends AppInputError {
+  constructor(readonly problems: readonly FieldProblem[]) {
+    super(problems[0]?.field ?? null, problems.map((p) => p.message).join('; '));
+  }
+}
+
 /** No such job, file, model or upload (or not this browser's). */
 export class AppNotFoundError extends AppError {
   override readonly statusCode = 404;

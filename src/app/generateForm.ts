@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { MAX_DURATION } from '../inference/musicgen.js';
 import { DEFAULT_GENERATION_PARAMS, InvalidGenerationParamError, resolveGenerationParams } from '../inference/generationParams.js';
-import { AppInputError } from './errors.js';
+import { AppFormError, AppInputError, type FieldProblem } from './errors.js';
 import type { JobInput } from './jobs.js';
 import type { ModelEntry } from './modelCatalog.js';
 import type { UploadStore } from './uploads.js';
@@ -19,6 +19,27 @@ export const FORM_DEFAULTS = {
   temperature: DEFAULT_GENERATION_PARAMS.temperature,
   cfgCoef: DEFAULT_GENERATION_PARAMS.cfgCoef,
 } as const;
+
+/** The page's label of every field: messages name fields as the page does, not by their code names. */
+export const FIELD_LABELS = {
+  model: 'Model',
+  description: 'Describe your music',
+  melody: 'Melody',
+  continuation: 'Continue this audio',
+  duration: 'Duration',
+  topK: 'Top-k',
+  topP: 'Top-p',
+  temperature: 'Temperature',
+  cfgCoef: 'Classifier-free guidance',
+  seed: 'Seed',
+  samples: 'Samples',
+} as const;
+
+type FieldName = keyof typeof FIELD_LABELS;
+
+function labelOf(field: string): string {
+  return field in FIELD_LABELS ? FIELD_LABELS[field as FieldName] : field;
+}
 
 type NumberField = number | string;
 
@@ -62,13 +83,20 @@ export const generateBodySchema = {
   },
 } as const;
 
-/** A form value as a number: numbers pass, numeric strings convert, anything else names the field. */
-function toNumber(field: string, v: NumberField): number {
+/** A form value as a number: numbers pass, numeric strings convert, anything else is a problem of the field. */
+function toNumber(field: FieldName, v: NumberField, problems: FieldProblem[]): number | undefined {
   if (typeof v === 'number') return v;
   const s = v.trim();
   const n = s === '' ? NaN : Number(s);
-  if (!Number.isFinite(n)) throw new AppInputError(field, s === '' ? `${field} is required` : `${field} must be a number, got ${JSON.stringify(s)}`);
-  return n;
+  if (Number.isFinite(n)) return n;
+  problems.push({ field, message: s === '' ? `${labelOf(field)} is required` : `${labelOf(field)} must be a number, got ${JSON.stringify(s)}` });
+  return undefined;
+}
+
+/** The library's message with the page's label in place of the parameter's code name. */
+function labelled(err: InvalidGenerationParamError): FieldProblem {
+  const message = err.message.startsWith(`${err.param} `) ? `${labelOf(err.param)}${err.message.slice(err.param.length)}` : err.message;
+  return { field: err.param, message };
 }
 
 /**
@@ -77,47 +105,57 @@ function toNumber(field: string, v: NumberField): number {
  * duration against the demo's 1-120 s, and the uploads against the chosen model.
  */
 export function parseGenerateForm(body: GenerateBody, model: ModelEntry, uploads: UploadStore, owner: string): JobInput {
-  const duration = toNumber('duration', body.duration);
-  if (!(duration >= MIN_DURATION_S && duration <= MAX_DURATION_S)) {
-    throw new AppInputError('duration', `duration must be from ${MIN_DURATION_S} to ${MAX_DURATION_S} seconds, got ${duration}`);
+  // Every wrong field is collected, so the page can mark them all at once.
+  const problems: FieldProblem[] = [];
+  let duration = toNumber('duration', body.duration, problems);
+  if (duration !== undefined && !(duration >= MIN_DURATION_S && duration <= MAX_DURATION_S)) {
+    problems.push({ field: 'duration', message: `${FIELD_LABELS.duration} must be from ${MIN_DURATION_S} to ${MAX_DURATION_S} seconds, got ${duration}` });
+    duration = undefined;
   }
   const seedGiven = body.seed === undefined || body.seed === null || (typeof body.seed === 'string' && body.seed.trim() === '') ? undefined : body.seed;
+  const given: Record<string, number | undefined> = {
+    duration: duration ?? FORM_DEFAULTS.duration,
+    topK: toNumber('topK', body.topK, problems),
+    topP: toNumber('topP', body.topP, problems),
+    temperature: toNumber('temperature', body.temperature, problems),
+    cfgCoef: toNumber('cfgCoef', body.cfgCoef, problems),
+    seed: seedGiven === undefined ? undefined : toNumber('seed', seedGiven, problems),
+  };
+  // resolveGenerationParams stops at the first wrong value: note it, fall back to the default for
+  // that one, and check again (at most once per field).
   let resolved;
-  try {
-    resolved = resolveGenerationParams(
-      {
-        duration,
-        topK: toNumber('topK', body.topK),
-        topP: toNumber('topP', body.topP),
-        temperature: toNumber('temperature', body.temperature),
-        cfgCoef: toNumber('cfgCoef', body.cfgCoef),
-        seed: seedGiven === undefined ? undefined : toNumber('seed', seedGiven),
-      },
-      { maxDuration: MAX_DURATION, frameRate: model.frameRate },
-    );
-  } catch (err) {
-    if (err instanceof InvalidGenerationParamError) throw new AppInputError(err.param, err.message);
-    throw err;
+  for (let tries = 0; !resolved && tries <= Object.keys(given).length; tries++) {
+    try {
+      resolved = resolveGenerationParams(given, { maxDuration: MAX_DURATION, frameRate: model.frameRate });
+    } catch (err) {
+      if (!(err instanceof InvalidGenerationParamError) || !(err.param in given) || given[err.param] === undefined) throw err;
+      problems.push(labelled(err));
+      given[err.param] = undefined;
+    }
   }
-  // The seed is drawn here, not in the worker, so the page can show it before the run ends.
-  const seed = resolved.seed ?? randomInt(0, 2 ** 31);
+  if (!resolved) throw new AppInputError(null, 'the generation settings could not be checked');
 
   const melody = body.melody ? uploads.get(owner, body.melody, 'melody') : null;
   if (melody && !model.melody) {
-    throw new AppInputError('melody', `${model.label} is not a melody model: pick a melody model or remove the melody`);
+    problems.push({ field: 'melody', message: `${model.label} is not a melody model: pick a melody model or remove the melody` });
   }
   const continuation = body.continuation ? uploads.get(owner, body.continuation, 'continuation') : null;
   if (continuation) {
     if (!model.continuation) {
-      throw new AppInputError('continuation', `${model.label} has no onnx/encodec_encode.onnx, which continuation needs; convert the checkpoint with musicgen convert`);
-    }
-    if (continuation.info.durationS >= duration) {
-      throw new AppInputError(
-        'continuation',
-        `the continuation prompt is ${continuation.info.durationS.toFixed(1)} s and the duration counts it: ask for more than that, or upload a shorter prompt`,
-      );
+      problems.push({
+        field: 'continuation',
+        message: `${model.label} has no onnx/encodec_encode.onnx, which continuation needs; convert the checkpoint with musicgen convert`,
+      });
+    } else if (duration !== undefined && continuation.info.durationS >= duration) {
+      problems.push({
+        field: 'continuation',
+        message: `the continuation prompt is ${continuation.info.durationS.toFixed(1)} s and the duration counts it: ask for more than that, or upload a shorter prompt`,
+      });
     }
   }
+  if (problems.length > 0) throw new AppFormError(problems);
+  // The seed is drawn here, not in the worker, so the page can show it before the run ends.
+  const seed = resolved.seed ?? randomInt(0, 2 ** 31);
   return {
     description: body.description,
     samples: body.samples ?? 1,

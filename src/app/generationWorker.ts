@@ -63,7 +63,11 @@ async function run(job: WorkerJob): Promise<void> {
     const result = await generate(m, job, {
       params: { ...job.params },
       signal: controller.signal,
-      progress: (done, total) => send({ type: 'progress', jobId: job.jobId, done, total }),
+      progress: (done, total) => {
+        send({ type: 'progress', jobId: job.jobId, done, total });
+        // The token loop is over; EnCodec's decode (and the pictures below) follow.
+        if (done === total) send({ type: 'decoding', jobId: job.jobId });
+      },
     });
     const t2 = performance.now();
     const melody = job.melody ? writeMelodyChroma(job.outDir, job.melody) : null;

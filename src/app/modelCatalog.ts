@@ -51,7 +51,7 @@ export function scanModels(modelsDir: string | null, defaultDir: string | null, 
     let id = name === DEFAULT_MODEL_ID && out.length === 0 && dir === defaultDir ? DEFAULT_MODEL_ID : slug(name);
     for (let n = 2; ids.has(id) && n < MAX_FOLDERS + 2; n++) id = `${slug(name)}-${n}`;
     try {
-      out.push(describe(dir, id, dir === defaultDir ? 'embedded default (tiny, random weights)' : name));
+      out.push(describe(dir, id, dir === defaultDir ? 'default: tiny, random weights' : name));
       ids.add(id);
     } catch (err) {
       log(`skipping model folder ${dir}: ${err instanceof Error ? err.message : String(err)}`);

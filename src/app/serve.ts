@@ -16,6 +16,8 @@ export interface StartAppOptions {
   queueLimit?: number;
   maxLoadedModels?: number;
   maxUploadBytes?: number;
+  /** A job no page follows is interrupted after this long. Default 15 s. */
+  orphanGraceMs?: number;
   log?: (line: string) => void;
 }
 
@@ -40,6 +42,7 @@ export async function startApp(o: StartAppOptions): Promise<RunningApp> {
     queueLimit: o.queueLimit,
     maxLoadedModels: o.maxLoadedModels,
     maxUploadBytes: o.maxUploadBytes,
+    orphanGraceMs: o.orphanGraceMs,
     // Bound to a loopback address, only loopback Host names are expected; bound wider, any.
     loopbackHostsOnly: LOOPBACK.has(o.host),
     log,

@@ -31,6 +31,8 @@ export interface AppServerOptions {
   resultTtlMs?: number;
   /** Expiry sweep period. Default one minute. */
   sweepIntervalMs?: number;
+  /** A job no page follows is interrupted after this long. Default 15 s. */
+  orphanGraceMs?: number;
   /** Decoder precision and onnxruntime threads of the workers. */
   dtype?: string;
   threads?: number;
@@ -79,6 +81,7 @@ export async function buildAppServer(o: AppServerOptions): Promise<AppServer> {
     maxLoadedModels: o.maxLoadedModels,
     ttlMs: o.resultTtlMs,
     sweepIntervalMs: o.sweepIntervalMs,
+    orphanGraceMs: o.orphanGraceMs,
     now,
     log,
   });

@@ -79,6 +79,9 @@ export class WorkerBackend implements GenerationBackend {
       case 'progress':
         p.onProgress({ kind: 'progress', done: msg.done, total: msg.total });
         return;
+      case 'decoding':
+        p.onProgress({ kind: 'decoding' });
+        return;
       case 'done':
         this.pending = null;
         p.resolve(msg.result);

@@ -58,6 +58,8 @@ export type ToWorker = { type: 'run'; job: WorkerJob } | { type: 'abort'; jobId:
 export type FromWorker =
   | { type: 'loading'; jobId: string }
   | { type: 'progress'; jobId: string; done: number; total: number }
+  /** After the last decoder step: the audio is being decoded and its files written. */
+  | { type: 'decoding'; jobId: string }
   | { type: 'done'; jobId: string; result: WorkerResult }
   | { type: 'aborted'; jobId: string }
   /** internal: not one of our typed errors; the message is for the server log only. */

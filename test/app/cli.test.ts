@@ -31,7 +31,7 @@ describe('musicgen app (CLI)', () => {
       expect(existsSync(work)).toBe(true);
       const page = await (await fetch(url)).text();
       expect(page).toContain('<option value="default"');
-      expect(page).toContain('embedded default (tiny, random weights)');
+      expect(page).toContain('default: tiny, random weights');
       expect(page).toMatch(/<option value="melody-tiny-0"[^>]*>melody-tiny-0 \(melody\)</);
       expect(existsSync(join(cache, 'models'))).toBe(true); // the default was built in MUSICGEN_CACHE_DIR
       proc.kill('SIGTERM');

@@ -32,6 +32,13 @@ describe('musicgen app: page and session', () => {
     expect(res.body).toContain('<option value="melody" data-melody="1"');
     const js = await app.inject({ url: '/static/app.js' });
     expect(js.headers['content-type']).toMatch(/javascript/);
+    // An ICO holding one 32x32 PNG (the browser test decodes it).
+    const icon = await app.inject({ url: '/favicon.ico' });
+    expect(icon.statusCode).toBe(200);
+    expect([...icon.rawPayload.subarray(0, 8)]).toEqual([0, 0, 1, 0, 1, 0, 32, 32]);
+    expect(icon.rawPayload.subarray(22, 26).toString('latin1')).toBe('\x89PNG');
+    expect(icon.rawPayload.readUInt32LE(14)).toBe(icon.rawPayload.length - 22);
+    expect(res.body).toContain('<link rel="icon" href="/favicon.ico"');
   });
 
   it('refuses a foreign Host (DNS rebinding), a missing CSRF token and another session\'s job', async () => {
@@ -52,16 +59,16 @@ describe('musicgen app: page and session', () => {
 
 describe('musicgen app: validation like the library', () => {
   const cases: [Record<string, unknown>, string, RegExp][] = [
-    [{ topK: -1 }, 'topK', /topK must be an integer >= 0/],
-    [{ topK: '2.5' }, 'topK', /topK must be an integer/],
-    [{ topP: 1.5 }, 'topP', /topP must be a number in \[0, 1\]/],
-    [{ temperature: '-0.5' }, 'temperature', /temperature must be a finite number >= 0/],
-    [{ cfgCoef: -3 }, 'cfgCoef', /cfgCoef must be a finite number >= 0/],
-    [{ seed: 'abc' }, 'seed', /seed must be a number/],
-    [{ seed: 1.5 }, 'seed', /seed must be a safe integer/],
-    [{ duration: 0 }, 'duration', /duration must be from 1 to 120 seconds/],
-    [{ duration: 121 }, 'duration', /duration must be from 1 to 120 seconds/],
-    [{ temperature: '' }, 'temperature', /temperature is required/],
+    [{ topK: -1 }, 'topK', /^Top-k must be an integer >= 0/],
+    [{ topK: '2.5' }, 'topK', /^Top-k must be an integer/],
+    [{ topP: 1.5 }, 'topP', /^Top-p must be a number in \[0, 1\]/],
+    [{ temperature: '-0.5' }, 'temperature', /^Temperature must be a finite number >= 0/],
+    [{ cfgCoef: -3 }, 'cfgCoef', /^Classifier-free guidance must be a finite number >= 0/],
+    [{ seed: 'abc' }, 'seed', /^Seed must be a number/],
+    [{ seed: 1.5 }, 'seed', /^Seed must be a safe integer/],
+    [{ duration: 0 }, 'duration', /^Duration must be from 1 to 120 seconds/],
+    [{ duration: 121 }, 'duration', /^Duration must be from 1 to 120 seconds/],
+    [{ temperature: '' }, 'temperature', /^Temperature is required/],
     [{ model: 'nope' }, 'model', /no model "nope"/],
   ];
   it.each(cases)('%j is refused on its field', async (fields, field, message) => {

@@ -48,6 +48,9 @@ describe('musicgen app on real worker threads (tiny models)', () => {
     const progress = stream.filter((e) => e.type === 'progress');
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)!.data).toMatchObject({ done: 53, total: 53 });
+    // The decode stage comes after the last decoder step, as its own event, right before done.
+    expect(stream.slice(-3).map((e) => e.type)).toEqual(['progress', 'decoding', 'done']);
+    expect(stream.at(-2)!.data).toEqual({ type: 'decoding', total: 53 });
     const done = stream.at(-1)!;
     expect(done.type).toBe('done');
     const result = done.data.result as { samples: { url: string; waveformUrl: string; spectrogramUrl: string; durationS: number }[]; params: Record<string, unknown> };

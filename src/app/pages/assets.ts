@@ -1,36 +1,66 @@
 /** Stylesheet of the app page. */
 export const APP_CSS = `
 body { font-family: system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1d2330; }
-main { max-width: 880px; margin: 1.5rem auto; background: #fff; padding: 1.5rem 2rem; border-radius: 8px; box-shadow: 0 1px 4px #0002; }
-h1 { font-size: 1.5rem; margin-top: 0; } h2 { font-size: 1.15rem; }
+main { max-width: 1160px; margin: 1.5rem auto; background: #fff; padding: 1.5rem 2rem; border-radius: 8px; box-shadow: 0 1px 4px #0002; box-sizing: border-box; }
+#gen, #status { max-width: 880px; }
+h1 { font-size: 1.5rem; margin-top: 0; } h2 { font-size: 1.15rem; } h3 { font-size: 1.05rem; margin: 0 0 .3rem; overflow-wrap: anywhere; } h4 { margin: .4rem 0; font-size: .95rem; }
 .note, .hint { color: #556; font-size: .9rem; }
 .field { margin: .7rem 0; display: flex; flex-direction: column; gap: .2rem; }
 .field label { font-weight: 600; }
-.upload { flex-direction: row; flex-wrap: wrap; align-items: center; gap: .5rem; } .upload label { width: 100%; }
+.field.disabled label { color: #778; }
+.upload { flex-direction: row; flex-wrap: wrap; align-items: center; gap: .5rem; } .upload label, .upload audio, .upload .hint { width: 100%; }
 textarea { width: 100%; box-sizing: border-box; font: inherit; padding: .4rem; }
-input[type=text], select { font: inherit; padding: .3rem; max-width: 14rem; }
-select#model { max-width: 100%; }
-input[type=range] { width: 70%; }
+/* Touch targets: every control is at least 44 px high (WCAG 2.5.5). */
+input[type=text], select { font: inherit; padding: .3rem .5rem; max-width: 14rem; min-height: 44px; box-sizing: border-box; }
+input[type=file] { min-height: 44px; max-width: 100%; }
+input[type=file]::file-selector-button { min-height: 44px; }
+select#model { max-width: 100%; width: 100%; }
+input[type=range] { width: 70%; min-height: 44px; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(15rem, 1fr)); column-gap: 1.2rem; }
 .field-error { color: #b00020; font-size: .9rem; min-height: 0; }
-.field.invalid input, .field.invalid textarea { border: 2px solid #b00020; }
-button { font-size: 1rem; padding: .5rem 1.2rem; background: #2456d6; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
-button.secondary { background: #e4e8f2; color: #1d2330; padding: .3rem .8rem; font-size: .9rem; }
+.field.invalid input, .field.invalid textarea, .field.invalid select { border: 2px solid #b00020; }
+button { font-size: 1rem; min-height: 44px; min-width: 44px; padding: .5rem 1.2rem; background: #2456d6; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
+button.secondary { background: #e4e8f2; color: #1d2330; padding: .3rem .8rem; font-size: .95rem; }
 button.danger { background: #c0392b; } button:disabled { background: #99a; cursor: default; }
+button.secondary:disabled { background: #eef0f4; color: #889; }
 .buttons { display: flex; gap: 1rem; margin-top: 1rem; }
-#status { margin: 1rem 0; } progress { width: 60%; height: 1.1rem; vertical-align: middle; }
+#status { margin: 1rem 0; } #status:focus { outline: none; }
+progress { width: 60%; height: 1.1rem; vertical-align: middle; }
 #progressText { margin-left: .6rem; font-variant-numeric: tabular-nums; }
 #message.error { color: #b00020; } #message.ok { color: #1b7a43; }
-.sample { border: 1px solid #ccd; border-radius: 6px; padding: .8rem; margin: .8rem 0; }
-.sample img, .melody img { display: block; max-width: 100%; margin: .4rem 0; border: 1px solid #dde; }
+#takeList { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 26rem), 1fr)); gap: 1rem; align-items: start; }
+.take { border: 1px solid #ccd; border-radius: 6px; padding: .8rem; min-width: 0; }
+.take-meta, .take-params { margin: .2rem 0; color: #445; font-size: .9rem; font-variant-numeric: tabular-nums; }
+.sample { margin: .6rem 0; }
+a.download, details a { display: inline-flex; align-items: center; min-height: 44px; }
+summary { min-height: 44px; line-height: 44px; cursor: pointer; }
+.take-buttons { display: flex; gap: .6rem; flex-wrap: wrap; }
+.plot { display: grid; grid-template-columns: 2.8rem 1fr; column-gap: .3rem; margin: .5rem 0; font-size: .75rem; color: #445; }
+.plot img { display: block; width: 100%; height: auto; border: 1px solid #dde; min-width: 0; box-sizing: border-box; }
+/* Twelve pitch-class rows: tall enough for a label each; the cells are stretched, not smoothed. */
+.plot img.chromagram { height: 13rem; image-rendering: pixelated; }
+.plot .y-axis { display: flex; align-items: stretch; justify-content: flex-end; gap: .2rem; }
+.plot .y-axis .axis-title { writing-mode: vertical-rl; transform: rotate(180deg); text-align: center; }
+.plot .y-ticks { display: flex; flex-direction: column; justify-content: space-between; text-align: right; font-variant-numeric: tabular-nums; line-height: 1; }
+.plot .y-ticks.rows { justify-content: space-around; }
+.plot .x-axis { grid-column: 2; display: flex; justify-content: space-between; font-variant-numeric: tabular-nums; }
+.plot .x-title { grid-column: 2; text-align: center; }
 audio { width: 100%; }
 pre.params { background: #f4f6fb; padding: .6rem; overflow-x: auto; font-size: .85rem; }
+@media (max-width: 600px) {
+  main { margin: 0; padding: 1rem .75rem; border-radius: 0; box-shadow: none; }
+  select#model { padding: .3rem; }
+  input[type=range] { width: 100%; }
+  progress { width: 100%; } #progressText { margin-left: 0; display: block; }
+}
 `;
 
 /**
  * Page behaviour (plain browser JavaScript, served as a file: the CSP forbids inline code).
  * Uploads go to /api/upload as raw bytes; Submit posts JSON to /api/generate, then follows the
- * job over server-sent events; results are built with DOM calls (no HTML from the server's data).
+ * job over server-sent events; the take list comes from /api/takes (the server keeps a browser
+ * session's finished takes until they expire) and the form from localStorage. Results are built
+ * with DOM calls (no HTML from the server's data).
  */
 export const APP_JS = `
 (function () {
@@ -44,9 +74,12 @@ export const APP_JS = `
   var progress = document.getElementById('progress');
   var progressText = document.getElementById('progressText');
   var message = document.getElementById('message');
-  var results = document.getElementById('results');
+  var statusBox = document.getElementById('status');
+  var takeList = document.getElementById('takeList');
   var duration = document.getElementById('duration');
   var durationValue = document.getElementById('durationValue');
+  var modelSelect = document.getElementById('model');
+  // The tab's job: id, model and its latest event (the queue line and the status line read it).
   var current = null;
   var source = null;
   var leaving = false;
@@ -54,6 +87,8 @@ export const APP_JS = `
 
   function $(id) { return document.getElementById(id); }
   function say(text, kind) { message.textContent = text; message.className = kind || ''; }
+  function store(key, value) { try { if (value === null) localStorage.removeItem(key); else localStorage.setItem(key, value); } catch (e) { /* storage disabled */ } }
+  function stored(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
   function fieldError(name, text) {
     var el = form.querySelector('.field-error[data-for="' + name + '"]');
     if (!el) return false;
@@ -74,40 +109,129 @@ export const APP_JS = `
       });
     }, function () { return { ok: false, status: 0, data: { error: 'the server cannot be reached' } }; });
   }
+  function seconds(s) { return s < 10 ? s.toFixed(1) + ' s' : Math.round(s) + ' s'; }
 
-  duration.addEventListener('input', function () { durationValue.textContent = duration.value + ' s'; });
+  // ---- the form survives a reload (this browser's localStorage) ----
+  var FORM_KEY = 'musicgen-form';
+  var FIELDS = ['model', 'description', 'duration', 'topK', 'topP', 'temperature', 'cfgCoef', 'seed', 'samples'];
+  function hasOption(select, v) { return Array.prototype.some.call(select.options, function (o) { return o.value === v; }); }
+  function setField(name, v) {
+    if (v === undefined || v === null) return;
+    var input = $(name);
+    v = String(v);
+    if (input.tagName === 'SELECT' && !hasOption(input, v)) return;
+    input.value = v;
+  }
+  function saveForm() {
+    var values = {};
+    FIELDS.forEach(function (f) { values[f] = $(f).value; });
+    store(FORM_KEY, JSON.stringify(values));
+  }
+  function restoreForm() {
+    var saved = null;
+    try { saved = JSON.parse(stored(FORM_KEY) || 'null'); } catch (e) { saved = null; }
+    if (!saved || typeof saved !== 'object') return;
+    FIELDS.forEach(function (f) { if (typeof saved[f] === 'string') setField(f, saved[f]); });
+  }
+  function showDuration() { durationValue.textContent = duration.value + ' s'; }
+  restoreForm();
+  showDuration();
+  duration.addEventListener('input', showDuration);
+  form.addEventListener('input', saveForm);
+  form.addEventListener('change', saveForm);
 
-  // The chosen model's queue: one generation at a time per model, a bounded number waiting.
+  // ---- controls the chosen model cannot use are disabled, with the reason ----
+  function modelOption() { return modelSelect.options[modelSelect.selectedIndex]; }
+  function canUse(kind) { var o = modelOption(); return !!o && o.dataset[kind] === '1'; }
+  function updateModelControls() {
+    ['melody', 'continuation'].forEach(function (kind) {
+      var ok = canUse(kind);
+      $(kind + 'File').disabled = !ok;
+      var rec = $(kind + 'Record');
+      if (rec) rec.disabled = !ok;
+      var note = $(kind + 'Unavailable');
+      note.hidden = ok;
+      note.textContent = ok ? '' : kind === 'melody'
+        ? modelOption().textContent + ' cannot use a melody: pick a model marked (melody)' + ($(kind).value ? '; the uploaded melody is not sent' : '')
+        : modelOption().textContent + ' cannot continue audio (its folder has no EnCodec encoder)';
+      $(kind).closest('.field').classList.toggle('disabled', !ok);
+    });
+  }
+  updateModelControls();
+  // A long model name does not fit a phone's select: then it is also written out below it.
+  var measure = document.createElement('canvas').getContext('2d');
+  function showModelName() {
+    var o = modelOption(), full = $('modelFull');
+    if (!o || !measure) return;
+    var st = getComputedStyle(modelSelect);
+    measure.font = st.font;
+    var need = measure.measureText(o.textContent).width + parseFloat(st.paddingLeft) + parseFloat(st.paddingRight) + 24;
+    full.hidden = need <= modelSelect.clientWidth;
+    full.textContent = full.hidden ? '' : o.textContent;
+  }
+  showModelName();
+  window.addEventListener('resize', showModelName);
+  modelSelect.addEventListener('change', showModelName);
+
+  // ---- the queue line under the model picker ----
+  // The server's queue sizes, overridden by what this tab knows about its own job: the line
+  // never says idle while the tab's job waits or runs.
   var queueInfo = $('queueInfo');
+  var queues = null;
+  function renderQueue() {
+    if (!queues) { queueInfo.textContent = ''; return; }
+    var q = queues.queues[modelSelect.value] || { running: false, waiting: 0 };
+    var mine = current && current.model === modelSelect.value ? current.event : null;
+    var text;
+    if (mine && mine.type === 'queued') {
+      text = 'Queue: 1 generating, ' + mine.waiting + ' waiting (yours is number ' + mine.position + ')';
+    } else if (mine) {
+      text = 'Queue: yours is generating' + (q.waiting ? ', ' + q.waiting + ' waiting' : '');
+    } else {
+      text = 'Queue: ' + (q.running ? '1 generating' : 'idle') + (q.waiting ? ', ' + q.waiting + ' waiting' : '');
+    }
+    queueInfo.textContent = text + ' (at most ' + queues.queueLimit + ' can wait)';
+  }
   function refreshQueue() {
     fetch('/api/models', { credentials: 'same-origin' }).then(function (r) { return r.json(); }).then(function (d) {
-      var q = d.queues[$('model').value] || { running: false, waiting: 0 };
-      queueInfo.textContent = 'Queue: ' + (q.running ? '1 generating' : 'idle') + (q.waiting ? ', ' + q.waiting + ' waiting' : '') +
-        ' (at most ' + d.queueLimit + ' can wait)';
+      queues = d;
+      renderQueue();
     }, function () { queueInfo.textContent = ''; });
   }
-  $('model').addEventListener('change', refreshQueue);
+  modelSelect.addEventListener('change', function () { updateModelControls(); renderQueue(); refreshQueue(); });
   refreshQueue();
+  // Other tabs' jobs come and go: a visible page looks again every few seconds.
+  setInterval(function () { if (document.visibilityState === 'visible') refreshQueue(); }, 4000);
 
-  // ---- uploads (file or microphone) ----
+  // ---- uploads (file or microphone), with a player for what was picked ----
   function mb(n) { return String(Math.round(n / 104857.6) / 10); }
+  var playerUrls = {};
+  function setPlayer(kind, blob) {
+    var player = $(kind + 'Player');
+    if (playerUrls[kind]) URL.revokeObjectURL(playerUrls[kind]);
+    playerUrls[kind] = blob ? URL.createObjectURL(blob) : null;
+    if (blob) player.src = playerUrls[kind]; else player.removeAttribute('src');
+    player.hidden = !blob;
+  }
   function setUpload(kind, info) {
     $(kind).value = info ? info.id : '';
     $(kind + 'Clear').hidden = !info;
     $(kind + 'Info').textContent = info
       ? 'uploaded: ' + info.durationS.toFixed(1) + ' s, ' + info.sampleRate + ' Hz, ' + info.channels + ' channel' + (info.channels === 1 ? '' : 's') + (info.truncated ? ' (only the first 120 s are used)' : '')
       : '';
+    updateModelControls();
   }
   function upload(kind, bytes, size) {
     fieldError(kind, '');
     setUpload(kind, null);
+    setPlayer(kind, null);
     if (size > maxUpload) {
       fieldError(kind, 'the file is larger than the ' + mb(maxUpload) + ' MB upload limit');
       return Promise.resolve();
     }
     $(kind + 'Info').textContent = 'uploading…';
     return api('POST', '/api/upload?kind=' + kind, bytes, 'application/octet-stream').then(function (r) {
-      if (r.ok) setUpload(kind, r.data);
+      if (r.ok) { setUpload(kind, r.data); setPlayer(kind, bytes instanceof Blob ? bytes : new Blob([bytes], { type: 'audio/wav' })); }
       else { $(kind + 'Info').textContent = ''; fieldError(kind, r.data.error || 'upload failed'); $(kind + 'File').value = ''; }
     });
   }
@@ -117,7 +241,7 @@ export const APP_JS = `
       var f = input.files && input.files[0];
       if (f) upload(kind, f, f.size);
     });
-    $(kind + 'Clear').addEventListener('click', function () { input.value = ''; setUpload(kind, null); fieldError(kind, ''); });
+    $(kind + 'Clear').addEventListener('click', function () { input.value = ''; setUpload(kind, null); setPlayer(kind, null); fieldError(kind, ''); input.focus(); });
   });
 
   // Microphone: MediaRecorder's webm/ogg is decoded by the browser and re-encoded as a WAV,
@@ -168,25 +292,38 @@ export const APP_JS = `
 
   // ---- generation ----
   function value(id) { return $(id).value; }
+  // Focus never falls to the page body: it moves to the button that makes sense next.
+  function focusLost() { var a = document.activeElement; return !a || a === document.body || a === statusBox || (a.disabled === true); }
   form.addEventListener('submit', function (ev) {
     ev.preventDefault();
+    if (current) return;
     clearErrors();
     say('');
     var body = {
       model: value('model'), description: value('description'), duration: value('duration'),
       topK: value('topK'), topP: value('topP'), temperature: value('temperature'), cfgCoef: value('cfgCoef'),
       seed: value('seed'), samples: Number(value('samples')),
-      melody: value('melody') || null, continuation: value('continuation') || null
+      melody: canUse('melody') && value('melody') || null, continuation: canUse('continuation') && value('continuation') || null
     };
+    var hadFocus = document.activeElement === submit;
+    statusBox.focus();
     submit.disabled = true;
     api('POST', '/api/generate', JSON.stringify(body), 'application/json').then(function (r) {
       if (!r.ok) {
         submit.disabled = false;
-        if (!(r.data.field && fieldError(r.data.field, r.data.error))) say(r.data.error || 'the request failed', 'error');
-        else say('Please fix the highlighted field.', 'error');
+        refreshQueue(); // e.g. "the queue is full": the queue line must agree
+        // Every field the server found wrong at once, each next to its control.
+        var fields = r.data.fields || (r.data.field ? [{ field: r.data.field, message: r.data.error }] : []);
+        var shown = fields.filter(function (f) { return fieldError(f.field, f.message); });
+        if (shown.length === 0) { say(r.data.error || 'the request failed', 'error'); submit.focus(); return; }
+        say(shown.length === 1 ? 'Please fix the highlighted field.' : 'Please fix the ' + shown.length + ' highlighted fields.', 'error');
+        var first = form.querySelector('.field.invalid input:not([type=hidden]):not([disabled]), .field.invalid textarea, .field.invalid select');
+        (first || submit).focus();
         return;
       }
-      follow(r.data.job);
+      $('seedHint').textContent = 'empty = random; this run uses seed ' + r.data.params.seed;
+      follow(r.data.job, body.model);
+      if (hadFocus || focusLost()) interrupt.focus();
     });
   });
 
@@ -194,100 +331,213 @@ export const APP_JS = `
     if (source) { source.close(); source = null; }
     // A lost connection keeps the job remembered: a reload picks it up again.
     if (!keep) try { sessionStorage.removeItem('musicgen-job'); } catch (e) { /* storage disabled */ }
-    refreshQueue();
     current = null;
+    refreshQueue();
+    renderQueue();
     submit.disabled = false;
     interrupt.disabled = true;
+    if (focusLost() || document.activeElement === interrupt) submit.focus();
     say(text, kind);
   }
-
-  function follow(id) {
-    current = id;
-    // Remembered for this tab, so a reload picks the job up again.
-    try { sessionStorage.setItem('musicgen-job', id); } catch (e) { /* storage disabled */ }
-    interrupt.disabled = false;
-    progress.value = 0;
+  // No step count or ETA outlives the run it described.
+  function clearProgress() {
     progress.max = 1;
+    progress.value = 0;
     progressText.textContent = '';
-    results.textContent = '';
+  }
+
+  function follow(id, model) {
+    current = { id: id, model: model, event: null };
+    // Remembered for this tab, so a reload picks the job up again.
+    try { sessionStorage.setItem('musicgen-job', JSON.stringify({ id: id, model: model })); } catch (e) { /* storage disabled */ }
+    interrupt.disabled = false;
+    submit.disabled = true;
+    clearProgress();
     source = new EventSource('/api/jobs/' + id + '/events');
-    source.addEventListener('queued', function (e) {
-      var d = JSON.parse(e.data);
-      say('Waiting in the queue: position ' + d.position + ' of ' + d.waiting + ' (at most ' + d.limit + ' wait).');
-      refreshQueue();
+    function on(type, handler) {
+      source.addEventListener(type, function (e) {
+        var d = JSON.parse(e.data);
+        if (current && current.id === id) { current.event = d; renderQueue(); }
+        handler(d);
+      });
+    }
+    on('queued', function (d) {
+      var wait = d.waitS === null ? 'the wait is known once a generation of this model has finished' : 'about ' + seconds(d.waitS) + ' to wait';
+      say('Waiting in the queue: position ' + d.position + ' of ' + d.waiting + ' (at most ' + d.limit + ' wait); ' + wait + '.');
+      progressText.textContent = '';
     });
-    source.addEventListener('started', function () { say('Starting…'); refreshQueue(); });
-    source.addEventListener('loading', function () { say('Loading the model…'); });
-    source.addEventListener('progress', function (e) {
-      var d = JSON.parse(e.data);
+    on('started', function () { say('Starting…'); refreshQueue(); });
+    on('loading', function () { say('Loading the model…'); });
+    on('progress', function (d) {
       progress.max = d.total;
       progress.value = d.done;
-      progressText.textContent = 'step ' + d.done + ' / ' + d.total + (d.etaS === null ? '' : ' · ETA ' + d.etaS.toFixed(1) + ' s');
+      progressText.textContent = 'step ' + d.done + ' / ' + d.total + (d.etaS === null ? '' : ' · ETA ' + seconds(d.etaS));
       say('Generating…');
     });
-    source.addEventListener('done', function (e) {
-      var d = JSON.parse(e.data);
+    on('decoding', function (d) {
+      progress.max = Math.max(1, d.total);
       progress.value = progress.max;
-      finish('Done.', 'ok');
-      show(d.result);
+      progressText.textContent = 'step ' + d.total + ' / ' + d.total + ' · decoding the audio';
+      say('Decoding the audio and drawing its pictures…');
     });
-    source.addEventListener('failed', function (e) { finish('Failed: ' + JSON.parse(e.data).message, 'error'); });
-    source.addEventListener('interrupted', function (e) { finish(JSON.parse(e.data).message, 'error'); });
+    on('done', function () {
+      progress.value = progress.max;
+      progressText.textContent = progressText.textContent.replace(/ · .*$/, '');
+      finish('Done: the take is at the top of the list below.', 'ok');
+      loadTakes();
+    });
+    on('failed', function (d) { clearProgress(); finish('Failed: ' + d.message, 'error'); });
+    on('interrupted', function (d) { clearProgress(); finish(d.message, 'error'); });
     source.onerror = function () {
-      if (!leaving && current && source && source.readyState === 2) finish('Lost the connection to the server: reload the page to follow the generation again.', 'error', true);
+      if (!leaving && current && source && source.readyState === 2) {
+        clearProgress();
+        finish('Lost the connection to the server: reload the page to follow the generation again.', 'error', true);
+      }
     };
   }
 
-  // After a reload: follow the tab's running job, or show its results (the stream replays the last state).
+  // After a reload: follow the tab's running job (the stream replays its latest state).
   var remembered = null;
-  try { remembered = sessionStorage.getItem('musicgen-job'); } catch (e) { /* storage disabled */ }
-  if (remembered) {
+  try { remembered = JSON.parse(sessionStorage.getItem('musicgen-job') || 'null'); } catch (e) { remembered = false; }
+  if (remembered && typeof remembered.id === 'string' && typeof remembered.model === 'string') {
     submit.disabled = true;
-    api('GET', '/api/jobs/' + encodeURIComponent(remembered)).then(function (r) {
-      if (r.ok) { follow(remembered); return; }
-      // Expired or from an old server run: forget it quietly.
+    api('GET', '/api/jobs/' + encodeURIComponent(remembered.id)).then(function (r) {
+      if (r.ok && ['queued', 'loading', 'running'].indexOf(r.data.status) >= 0) { follow(remembered.id, remembered.model); return; }
+      // Finished (its take is listed), expired or from an old server run: forget it quietly.
       try { sessionStorage.removeItem('musicgen-job'); } catch (e) { /* storage disabled */ }
       submit.disabled = false;
     });
+  } else if (remembered !== null) {
+    try { sessionStorage.removeItem('musicgen-job'); } catch (e) { /* storage disabled */ }
   }
 
   interrupt.addEventListener('click', function () {
     if (!current) return;
+    statusBox.focus();
     interrupt.disabled = true;
     say('Interrupting…');
-    api('POST', '/api/jobs/' + current + '/interrupt', '{}', 'application/json');
+    api('POST', '/api/jobs/' + current.id + '/interrupt', '{}', 'application/json');
   });
 
+  // ---- the take list: the server keeps every finished take of this browser for an hour ----
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  function show(r) {
-    results.textContent = '';
-    results.appendChild(el('h2', {}, 'Results'));
+  function ticks(max, n, unit) {
+    var out = [];
+    for (var i = 0; i <= n; i++) {
+      var v = (max * i) / n;
+      out.push(String(Math.round(v * 100) / 100) + (unit || ''));
+    }
+    return out;
+  }
+  // A picture with its axes drawn by the page: y labels top to bottom, x labels left to right.
+  function plot(img, yLabels, xLabels, yTitle, xTitle) {
+    var box = el('div', { class: 'plot' });
+    var y = el('div', { class: 'y-axis', 'aria-hidden': 'true' });
+    if (yTitle) y.appendChild(el('span', { class: 'axis-title' }, yTitle));
+    // Categories (pitch classes) label the middle of their rows; values label the edges.
+    var yt = el('div', { class: yLabels.length > 6 ? 'y-ticks rows' : 'y-ticks' });
+    yLabels.forEach(function (t) { yt.appendChild(el('span', {}, t)); });
+    y.appendChild(yt);
+    box.appendChild(y);
+    box.appendChild(img);
+    var x = el('div', { class: 'x-axis', 'aria-hidden': 'true' });
+    xLabels.forEach(function (t) { x.appendChild(el('span', {}, t)); });
+    box.appendChild(x);
+    box.appendChild(el('div', { class: 'x-title', 'aria-hidden': 'true' }, xTitle));
+    return box;
+  }
+  var LABELS = { duration: 'duration', topK: 'top-k', topP: 'top-p', temperature: 'temperature', cfgCoef: 'CFG', seed: 'seed' };
+  function takeSummary(p) {
+    return Object.keys(LABELS).filter(function (k) { return p[k] !== undefined; }).map(function (k) {
+      return LABELS[k] + ' ' + p[k] + (k === 'duration' ? ' s' : '');
+    }).join(' · ');
+  }
+  var expiryTimers = {};
+  function renderTake(t) {
+    var r = t.result, p = r.params;
+    var index = new Date(t.finishedAt).toLocaleTimeString();
+    var card = el('article', { class: 'take', 'data-job': t.job });
+    card.appendChild(el('h3', {}, t.description.trim() || '(no description)'));
+    card.appendChild(el('p', { class: 'take-meta' }, t.modelLabel + ' · made at ' + index));
+    card.appendChild(el('p', { class: 'take-params' }, takeSummary(p)));
     r.samples.forEach(function (s, i) {
       var box = el('div', { class: 'sample' });
-      box.appendChild(el('h3', {}, 'Sample ' + (i + 1) + ' (' + s.durationS.toFixed(2) + ' s)'));
-      box.appendChild(el('audio', { controls: '', src: s.url, preload: 'metadata' }));
-      box.appendChild(el('a', { href: s.url, download: s.downloadName, class: 'download' }, 'Download WAV'));
-      box.appendChild(el('img', { src: s.waveformUrl, alt: 'waveform of sample ' + (i + 1), class: 'waveform' }));
-      box.appendChild(el('img', { src: s.spectrogramUrl, alt: 'spectrogram of sample ' + (i + 1), class: 'spectrogram' }));
+      if (r.samples.length > 1) box.appendChild(el('h4', {}, 'Sample ' + (i + 1)));
+      box.appendChild(el('audio', { controls: '', src: s.url, preload: 'metadata', 'aria-label': 'take ' + index + ' sample ' + (i + 1) }));
+      box.appendChild(el('a', { href: s.url, download: s.downloadName, class: 'download' }, 'Download WAV (' + s.durationS.toFixed(2) + ' s)'));
+      var time = ticks(s.durationS, 4, '');
+      box.appendChild(plot(el('img', { src: s.waveformUrl, alt: 'waveform of take ' + index + ' sample ' + (i + 1), class: 'waveform' }), ['+1', '0', '−1'], time, '', 'time (s)'));
+      box.appendChild(plot(el('img', { src: s.spectrogramUrl, alt: 'spectrogram of take ' + index + ' sample ' + (i + 1), class: 'spectrogram' }), ticks(r.sampleRate / 2000, 4, '').reverse(), time, 'kHz', 'time (s)'));
       if (s.chromaMatchRate !== null) box.appendChild(el('p', { class: 'match' }, 'Chroma match rate with the melody: ' + (100 * s.chromaMatchRate).toFixed(1) + ' %'));
-      results.appendChild(box);
+      card.appendChild(box);
     });
     if (r.melodyChromaUrl) {
       var m = el('div', { class: 'melody' });
-      m.appendChild(el('h3', {}, 'Melody chromagram'));
-      m.appendChild(el('p', { class: 'note' }, 'Pitch classes C (bottom) to B (top) over time, as the model reads the melody.'));
-      m.appendChild(el('img', { src: r.melodyChromaUrl, alt: 'chromagram of the melody', class: 'chromagram' }));
-      results.appendChild(m);
+      m.appendChild(el('h4', {}, 'Melody chromagram'));
+      var melodyS = p.melody && typeof p.melody.seconds === 'number' ? p.melody.seconds : 0;
+      var notes = ['B', 'A#', 'A', 'G#', 'G', 'F#', 'F', 'E', 'D#', 'D', 'C#', 'C'];
+      m.appendChild(plot(el('img', { src: r.melodyChromaUrl, alt: 'chromagram of the melody', class: 'chromagram' }), notes, ticks(melodyS, 4, ''), 'pitch', 'time (s)'));
+      card.appendChild(m);
     }
-    results.appendChild(el('h3', {}, 'Parameters (to reproduce this result)'));
-    results.appendChild(el('pre', { class: 'params' }, JSON.stringify(r.params, null, 2)));
-    results.appendChild(el('a', { href: r.paramsUrl, download: 'params.json' }, 'Download params.json'));
-    results.appendChild(el('p', { class: 'note' }, 'Files are deleted at ' + new Date(r.expiresAt).toLocaleTimeString() + '.'));
+    var details = el('details', { class: 'params' });
+    details.appendChild(el('summary', {}, 'All parameters'));
+    details.appendChild(el('pre', { class: 'params' }, JSON.stringify(p, null, 2)));
+    details.appendChild(el('a', { href: r.paramsUrl, download: 'params.json' }, 'Download params.json'));
+    card.appendChild(details);
+    var buttons = el('div', { class: 'take-buttons' });
+    var use = el('button', { type: 'button', class: 'secondary use' }, 'Use these settings');
+    use.addEventListener('click', function () { useSettings(t); });
+    var remove = el('button', { type: 'button', class: 'secondary remove' }, 'Remove');
+    remove.addEventListener('click', function () { removeTake(t, card); });
+    buttons.appendChild(use);
+    buttons.appendChild(remove);
+    card.appendChild(buttons);
+    card.appendChild(el('p', { class: 'note expiry' }, 'Files are deleted at ' + new Date(r.expiresAt).toLocaleTimeString() + '.'));
+    // The server deletes the files at expiresAt; the card goes with them.
+    clearTimeout(expiryTimers[t.job]);
+    expiryTimers[t.job] = setTimeout(function () { card.remove(); }, Math.max(0, Math.min(r.expiresAt - Date.now(), 2147483647)));
+    return card;
   }
+  function loadTakes() {
+    return api('GET', '/api/takes').then(function (r) {
+      if (!r.ok) return;
+      var keep = {};
+      takeList.querySelectorAll('.take').forEach(function (c) { keep[c.dataset.job] = c; });
+      // A take already shown keeps its element, so a player that is playing keeps playing.
+      var cards = r.data.takes.map(function (t) { return keep[t.job] || renderTake(t); });
+      takeList.textContent = '';
+      cards.forEach(function (c) { takeList.appendChild(c); });
+      $('takesNote').hidden = false;
+    });
+  }
+  function useSettings(t) {
+    var p = t.result.params;
+    setField('model', t.model);
+    setField('description', t.description);
+    ['duration', 'topK', 'topP', 'temperature', 'cfgCoef', 'seed', 'samples'].forEach(function (f) { setField(f, p[f]); });
+    showDuration();
+    saveForm();
+    clearErrors();
+    updateModelControls();
+    renderQueue();
+    var extra = p.melody || p.continuation ? ' It used an uploaded ' + (p.melody ? 'melody' : 'prompt') + ': upload it again to reproduce it.' : '';
+    say('The settings of this take are in the form (seed ' + p.seed + '): press Submit to generate it again.' + extra, 'ok');
+    submit.focus();
+  }
+  function removeTake(t, card) {
+    api('POST', '/api/jobs/' + t.job + '/remove', '{}', 'application/json').then(function (r) {
+      if (!r.ok && r.status !== 404) { say(r.data.error || 'could not remove the take', 'error'); return; }
+      var next = card.nextElementSibling || card.previousElementSibling;
+      card.remove();
+      var focusable = next && next.querySelector('button.remove');
+      (focusable || submit).focus();
+    });
+  }
+  loadTakes();
 })();
 `;

@@ -7,7 +7,7 @@ export function page(title: string, body: string, opts: { csrf?: string; script?
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 ${opts.csrf ? `<meta name="csrf-token" content="${esc(opts.csrf)}">` : ''}
-<title>${esc(title)}</title><link rel="stylesheet" href="/static/app.css">
+<title>${esc(title)}</title><link rel="icon" href="/favicon.ico" sizes="32x32"><link rel="stylesheet" href="/static/app.css">
 ${opts.script ? '<script src="/static/app.js" defer></script>' : ''}</head>
 <body><main>${body}</main></body></html>`;
 }

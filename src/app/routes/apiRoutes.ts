@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppInputError, AppUploadError } from '../errors.js';
+import { AppFormError, AppInputError, AppUploadError } from '../errors.js';
 import { generateBodySchema, parseGenerateForm, type GenerateBody } from '../generateForm.js';
 import { ID_PATTERN } from '../randomId.js';
 import type { UploadKind } from '../uploads.js';
@@ -42,7 +42,14 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
     const session = ctx.sessions.requireWithCsrf(req);
     const model = ctx.models.find((m) => m.id === req.body.model);
     if (!model) throw new AppInputError('model', `no model "${req.body.model}" here; reload the page to see the list`);
-    const input = parseGenerateForm(req.body, model, ctx.uploads, session.id);
+    let input;
+    try {
+      input = parseGenerateForm(req.body, model, ctx.uploads, session.id);
+    } catch (err) {
+      // Every wrong field at once (the shared error reply carries one field only).
+      if (err instanceof AppFormError) return reply.code(400).send({ error: err.message, field: err.field, fields: err.problems });
+      throw err;
+    }
     const { id, event } = ctx.jobs.submit(session.id, model, input);
     return reply.code(202).send({ job: id, event, params: input.params });
   });
@@ -50,6 +57,18 @@ export function apiRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Params: { id: string } }>('/api/jobs/:id/interrupt', { schema: { params: jobParams, querystring: NO_QUERY } }, async (req) => {
     const session = ctx.sessions.requireWithCsrf(req);
     return { status: ctx.jobs.interrupt(req.params.id, session.id) };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/jobs/:id/remove', { schema: { params: jobParams, querystring: NO_QUERY } }, async (req) => {
+    const session = ctx.sessions.requireWithCsrf(req);
+    ctx.jobs.remove(req.params.id, session.id);
+    return { removed: true };
+  });
+
+  // The take list: every finished generation of this browser session whose files are kept.
+  app.get('/api/takes', { schema: { querystring: NO_QUERY } }, async (req) => {
+    const session = ctx.sessions.require(req);
+    return { takes: ctx.jobs.takes(session.id) };
   });
 
   app.get<{ Params: { id: string } }>('/api/jobs/:id', { schema: { params: jobParams, querystring: NO_QUERY } }, async (req) => {

@@ -13,7 +13,15 @@ export interface AppContext {
   maxUploadBytes: number;
 }
 
-/** Headers every response carries; also written by hand on hijacked (SSE) responses. */
-export const SECURITY_HEADERS = securityHeaders();
+const SHARED_HEADERS = securityHeaders();
+
+/**
+ * Headers every response carries; also written by hand on hijacked (SSE) responses. The page
+ * plays the melody the user picked from its own memory (a blob: URL), so media may come from blob:.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  ...SHARED_HEADERS,
+  'content-security-policy': SHARED_HEADERS['content-security-policy'].replace("media-src 'self'", "media-src 'self' blob:"),
+};
 
 export const NO_QUERY = { type: 'object', additionalProperties: false, properties: {} } as const;
