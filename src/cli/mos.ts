@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .addOption(portOption(8895))
     .addOption(hostOption())
     .option('--public-url <url>', 'base URL used in invitation links (default http://host:port)')
-    .option('--min-listen-ratio <r>', 'share of a clip that must pass between play start and end', numberArg('--min-listen-ratio', 0, 1), 0.9)
+    .option('--min-listen-ratio <r>', 'share of each clip a rater must play: played ranges and time on the server clock', numberArg('--min-listen-ratio', 0, 1), 0.9)
     .option('--secure-cookies', 'mark cookies Secure (when served over https behind a proxy)', false)
     .option('--rate-limit <n>', 'requests per minute per client address', intArg('--rate-limit', 10, 1_000_000), DEFAULT_RATE_LIMIT_PER_MINUTE)
     .option('--trust-proxy <proxies>', 'believe X-Forwarded-For from these proxy addresses/CIDRs (comma-separated)', trustProxyArg)

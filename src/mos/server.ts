@@ -17,7 +17,10 @@ export interface MosServerOptions {
   adminSecret: string;
   /** Base URL printed in invitation links. */
   publicUrl: string;
-  /** A clip counts as heard once this share of its duration passed between start and end events (default 0.9). */
+  /**
+   * A clip counts as heard once the page's played ranges cover this share of it and as much time
+   * passed on the server's clock since it first started (default 0.9).
+   */
   minListenRatio?: number;
   /** Requests per minute per client address (never per cookie: a client chooses those); default 1200. */
   rateLimitPerMinute?: number;

@@ -43,12 +43,16 @@ describe('distributions', () => {
   });
 });
 
-describe('Wilcoxon signed-rank', () => {
+describe('Wilcoxon signed-rank (numbers are scipy.stats.wilcoxon defaults, worked out by hand)', () => {
+  // scipy >= 1.15, method='auto': exact without ties/zeros for <= 50 pairs; with ties or zeros a
+  // permutation test (all 2^n sign flips) for <= 13 pairs, else the normal approximation with
+  // the tie-corrected variance n(n+1)(2n+1)/24 - sum(t^3 - t)/48 and no continuity correction.
   it('average ranks with ties', () => {
     expect(averageRanks([2, 1, 2, 1, 1, 2, 1])).toEqual([6, 2.5, 6, 2.5, 2.5, 6, 2.5]);
+    expect(averageRanks([3, 3, 3])).toEqual([2, 2, 2]); // a tie whose average rank is a whole number
   });
 
-  it('exact p on a small table without ties', () => {
+  it('exact p without ties', () => {
     // All five differences positive: W+ = 15, P(W+ = 15) = 1/32, two-sided p = 1/16.
     const r = wilcoxonSignedRank([2, 4, 6, 8, 10], [1, 2, 3, 4, 5]);
     expect(r).toMatchObject({ n: 5, wPlus: 15, wMinus: 0, method: 'exact' });
@@ -56,16 +60,79 @@ describe('Wilcoxon signed-rank', () => {
     // d = 3, -1, 2, 4, -5, 6 -> ranks 3,1,2,4,5,6; W- = 1 + 5 = 6. Subsets of 1..6 with sum <= 6:
     // {}, 1, 2, 3, 4, 5, 6, 12, 13, 14, 15, 23, 24, 123 = 14 of 64 -> p = 2 * 14 / 64 = 0.4375.
     const s = wilcoxonSignedRank([3, 0, 2, 4, 0, 6], [0, 1, 0, 0, 5, 0]);
-    expect(s.wMinus).toBe(6);
+    expect(s).toMatchObject({ wMinus: 6, method: 'exact' });
     expect(s.p).toBeCloseTo(0.4375, 12);
   });
 
-  it('normal approximation with ties and zeros dropped', () => {
-    // d = 2,0,1,2,-1,1,2,1 -> n = 7; ones rank 2.5, twos rank 6; W- = 2.5, W+ = 25.5.
-    // mean 14, var 35 - (60 + 24) / 48 = 33.25, z = 11.5 / sqrt(33.25) = 1.99435, p = 0.04611.
+  it('ties, n = 4: the permutation p is 2/16 (the normal approximation said 0.0656)', () => {
+    // d = 1, 2, 2, 3 all positive: ranks 1, 2.5, 2.5, 4, W+ = 10. Only 1 of the 16 sign flips
+    // reaches 10: p = 2/16 = 0.125. The normal approximation: z = 5 / sqrt(7.5 - 6/48) = 1.84115,
+    // p = 0.065600 (scipy with method='asymptotic').
+    const r = wilcoxonSignedRank([2, 3, 3, 4], [1, 1, 1, 1]);
+    expect(r).toMatchObject({ n: 4, wPlus: 10, wMinus: 0, method: 'permutation' });
+    expect(r.p).toBeCloseTo(0.125, 12);
+    const a = wilcoxonSignedRank([2, 3, 3, 4], [1, 1, 1, 1], { method: 'asymptotic' });
+    expect(a.method).toBe('normal');
+    expect(a.p).toBeCloseTo(0.0655997, 6);
+  });
+
+  it('ties with both signs, counted sign flip by sign flip', () => {
+    // d = 1, 1, -2, 3: ranks 1.5, 1.5, 3, 4; W+ = 7. The 16 subset sums of {1.5, 1.5, 3, 4}:
+    // 0 1.5 1.5 3 3 4 4.5 4.5 5.5 5.5 6 7 7 8.5 8.5 10 -> 5 are >= 7, 13 are <= 7: p = 2 * 5/16.
+    const r = wilcoxonSignedRank([2, 2, 0, 4], [1, 1, 2, 1]);
+    expect(r).toMatchObject({ wPlus: 7, wMinus: 3, method: 'permutation' });
+    expect(r.p).toBeCloseTo(0.625, 12);
+  });
+
+  it('ties and a zero, 8 pairs: permutation; the normal approximation on request', () => {
+    // d = 2,0,1,2,-1,1,2,1 -> zero dropped, n = 7; ones rank 2.5, twos rank 6; W- = 2.5, W+ = 25.5.
+    // Sign flips: W- <= 2.5 needs W- in {0, 2.5}: 1 + 4 of 128 -> p = 2 * 5/128 = 0.078125.
     const r = wilcoxonSignedRank([5, 4, 3, 4, 2, 5, 3, 4], [3, 4, 2, 2, 3, 4, 1, 3]);
-    expect(r).toMatchObject({ n: 7, wPlus: 25.5, wMinus: 2.5, method: 'normal' });
-    expect(r.p).toBeCloseTo(0.04611, 4);
+    expect(r).toMatchObject({ n: 7, wPlus: 25.5, wMinus: 2.5, method: 'permutation' });
+    expect(r.p).toBeCloseTo(0.078125, 12);
+    // Normal: mean 14, var 35 - (60 + 24) / 48 = 33.25, z = 11.5 / sqrt(33.25) = 1.99435, p = 0.046113.
+    const a = wilcoxonSignedRank([5, 4, 3, 4, 2, 5, 3, 4], [3, 4, 2, 2, 3, 4, 1, 3], { method: 'asymptotic' });
+    expect(a.p).toBeCloseTo(0.0461135, 6);
+  });
+
+  it('a zero without ties: permutation over the non-zero differences', () => {
+    // d = 0, 1, 2, 3: n = 3, all positive, W+ = 6: 1 of 8 sign flips -> p = 0.25.
+    const r = wilcoxonSignedRank([5, 6, 7, 8], [5, 5, 5, 5]);
+    expect(r).toMatchObject({ n: 3, wPlus: 6, method: 'permutation' });
+    expect(r.p).toBeCloseTo(0.25, 12);
+  });
+
+  it('ties beyond 13 pairs: normal approximation', () => {
+    // d = 1,1,2,2,...,7,7 with one 7 negative (14 pairs, 7 ties of 2): ranks 1.5, 3.5, ..., 13.5;
+    // W- = 13.5, W+ = 91.5; mean 52.5, var 14*15*29/24 - 7*6/48 = 252.875,
+    // z = 39 / sqrt(252.875) = 2.452515, p = 2 (1 - Phi(z)) = 0.0141861.
+    const d = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, -7];
+    const r = wilcoxonSignedRank(d, d.map(() => 0));
+    expect(r).toMatchObject({ n: 14, wPlus: 91.5, wMinus: 13.5, method: 'normal' });
+    expect(r.p).toBeCloseTo(0.0141861, 6);
+  });
+
+  it('more than 50 pairs: normal approximation even without ties', () => {
+    // d = -1..-30, 31..51: W- = 465, W+ = 1326 - 465 = 861; mean 663, var 51*52*103/24 = 11381.5,
+    // z = 198 / sqrt(11381.5) = 1.855946, p = 0.0634612.
+    const d = Array.from({ length: 51 }, (_, i) => (i < 30 ? -(i + 1) : i + 1));
+    const r = wilcoxonSignedRank(d, d.map(() => 0));
+    expect(r).toMatchObject({ n: 51, wPlus: 861, wMinus: 465, method: 'normal' });
+    expect(r.p).toBeCloseTo(0.0634612, 6);
+  });
+
+  it('floating-point near-ties and near-zeros are ties and zeros', () => {
+    // 2.0 and 1.9999999999999996 differ only by rounding: tied, ranks 1.5, 1.5, 3, 4, W- = 1.5;
+    // sign flips with W- <= 1.5: {}, {a}, {b} = 3 of 16 -> p = 0.375 (untied it would be exact
+    // with W- = 1: p = 2 * 2/16 = 0.25).
+    const r = wilcoxonSignedRank([3, 1, 5, 6], [1, 2.9999999999999996, 1, 1]);
+    expect(1 - 2.9999999999999996).not.toBe(-2);
+    expect(r).toMatchObject({ wPlus: 8.5, wMinus: 1.5, method: 'permutation' });
+    expect(r.p).toBeCloseTo(0.375, 12);
+    // 0.1 + 0.2 - 0.3 = 5.6e-17 is a zero, not the smallest positive difference.
+    const z = wilcoxonSignedRank([0.1 + 0.2, 2, 3, 4], [0.3, 1, 1, 1]);
+    expect(z).toMatchObject({ n: 3, wPlus: 6, method: 'permutation' });
+    expect(z.p).toBeCloseTo(0.25, 12);
   });
 });
 
