@@ -35,6 +35,7 @@ export { readOnnxMetadata } from './inference/onnxMetadata.js';
 // convert: HF checkpoints and seeded random presets -> ONNX model folders
 export { convertCheckpoint, synthesizeModel, synthesizeFromConfig, OUTPUT_DTYPES } from './convert/modelFolder.js';
 export type { ModelFolderOptions, ModelFolderResult } from './convert/modelFolder.js';
+export { kvbufferFromMerged, type KvbufferFromMergedOptions } from './convert/kvbufferFromMerged.js';
 export { PRESET_NAMES, presetConfig } from './convert/presets.js';
 export {
   ConversionError,
