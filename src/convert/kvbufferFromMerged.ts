@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DECODER_GRAPH_NAME } from '../inference/decoderLayout.js';
-import { ModelConfigError, parseModelConfig } from '../inference/modelConfig.js';
+import { ModelConfigError, parseModelConfig, type MusicgenModelConfig } from '../inference/modelConfig.js';
 import { buildDecoderForDtype } from './decoderForDtype.js';
 import { ConversionError, OutputExistsError, UnsupportedDtypeError } from './errors.js';
 import { MergedDecoderWeights, type QuantGrid } from './mergedDecoderWeights.js';
@@ -11,7 +11,6 @@ import type { OnnxGraph } from './graph.js';
 import type { MatrixQuantizer } from './quantize.js';
 import { writeOnnxModel } from './serialize.js';
 import { CheckedWeights } from './weights.js';
-import type { MusicgenModelConfig } from '../inference/modelConfig.js';
 
 export interface KvbufferFromMergedOptions {
   /** Precisions to convert (default: every fp32 / q8 merged decoder the folder has). */
