@@ -76,6 +76,23 @@ function buildFromMerged(file: string, config: MusicgenModelConfig, dtype: Outpu
   return buildDecoderForDtype(config, weights, 'kvbuffer', dtype, progress, sourceGridQuantizer(weights, source, config));
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary folders a killed conversion left in onnx/ (a synchronous build cannot clean up on SIGINT). */
+function removeStalePartials(onnxDir: string): void {
+  for (const f of readdirSync(onnxDir)) {
+    const m = /^\.decoder_model_kvbuffer.*\.partial-(\d+)-\d+$/.exec(f);
+    if (m && !processAlive(Number(m[1]))) rmSync(join(onnxDir, f), { recursive: true, force: true });
+  }
+}
+
 const mergedFile = (dtype: OutputDtype): string => `${DECODER_GRAPH_NAME.merged}${DTYPE_SUFFIX[dtype]}.onnx`;
 const kvbufferFile = (dtype: OutputDtype): string => `${DECODER_GRAPH_NAME.kvbuffer}${DTYPE_SUFFIX[dtype]}.onnx`;
 
@@ -117,6 +134,7 @@ export function kvbufferFromMerged(dir: string, opts: KvbufferFromMergedOptions 
     throw new ModelConfigError(`${configPath}: not valid JSON (${(e as Error).message})`);
   }
   const config = parseModelConfig(rawConfig, configPath);
+  removeStalePartials(onnxDir);
   const written: string[] = [];
   wanted.forEach((dtype, i) => {
     const file = kvbufferFile(dtype);
