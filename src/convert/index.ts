@@ -2,6 +2,7 @@
 // -> ONNX model folders (docs/MODEL_FORMAT.md).
 export { convertCheckpoint, synthesizeModel, synthesizeFromConfig, OUTPUT_DTYPES } from './modelFolder.js';
 export type { ModelFolderOptions, ModelFolderResult } from './modelFolder.js';
+export { kvbufferFromMerged, type KvbufferFromMergedOptions } from './kvbufferFromMerged.js';
 export { PRESET_NAMES, presetConfig } from './presets.js';
 export {
   ConversionError,

@@ -1,16 +1,16 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DECODER_GRAPH_NAME } from '../inference/decoderLayout.js';
-import { ModelConfigError, parseModelConfig } from '../inference/modelConfig.js';
+import { ModelConfigError, parseModelConfig, type MusicgenModelConfig } from '../inference/modelConfig.js';
 import { buildDecoderForDtype } from './decoderForDtype.js';
 import { ConversionError, OutputExistsError, UnsupportedDtypeError } from './errors.js';
 import { MergedDecoderWeights, type QuantGrid } from './mergedDecoderWeights.js';
 import { DTYPE_SUFFIX, graphMetadata, OUTPUT_DTYPES, type ConvertProgress, type OutputDtype } from './modelFolder.js';
 import { OnnxGraphView } from './onnxGraphView.js';
+import type { OnnxGraph } from './graph.js';
 import type { MatrixQuantizer } from './quantize.js';
 import { writeOnnxModel } from './serialize.js';
 import { CheckedWeights } from './weights.js';
-import type { MusicgenModelConfig } from '../inference/modelConfig.js';
 
 export interface KvbufferFromMergedOptions {
   /** Precisions to convert (default: every fp32 / q8 merged decoder the folder has). */
@@ -66,6 +66,33 @@ function sourceGridQuantizer(weights: TracedWeights, source: MergedDecoderWeight
   };
 }
 
+/**
+ * The kvbuffer graph from one merged file. The merged model's bytes become unreachable when this
+ * returns, so they can be freed before the new graph is serialised (musicgen-small fp32: 1.7 GB).
+ */
+function buildFromMerged(file: string, config: MusicgenModelConfig, dtype: OutputDtype, progress: (done: number, layers: number) => void): OnnxGraph {
+  const source = new MergedDecoderWeights(OnnxGraphView.read(file), config);
+  const weights = new TracedWeights(source);
+  return buildDecoderForDtype(config, weights, 'kvbuffer', dtype, progress, sourceGridQuantizer(weights, source, config));
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary folders a killed conversion left in onnx/ (a synchronous build cannot clean up on SIGINT). */
+function removeStalePartials(onnxDir: string): void {
+  for (const f of readdirSync(onnxDir)) {
+    const m = /^\.decoder_model_kvbuffer.*\.partial-(\d+)-\d+$/.exec(f);
+    if (m && !processAlive(Number(m[1]))) rmSync(join(onnxDir, f), { recursive: true, force: true });
+  }
+}
+
 const mergedFile = (dtype: OutputDtype): string => `${DECODER_GRAPH_NAME.merged}${DTYPE_SUFFIX[dtype]}.onnx`;
 const kvbufferFile = (dtype: OutputDtype): string => `${DECODER_GRAPH_NAME.kvbuffer}${DTYPE_SUFFIX[dtype]}.onnx`;
 
@@ -107,14 +134,13 @@ export function kvbufferFromMerged(dir: string, opts: KvbufferFromMergedOptions 
     throw new ModelConfigError(`${configPath}: not valid JSON (${(e as Error).message})`);
   }
   const config = parseModelConfig(rawConfig, configPath);
+  removeStalePartials(onnxDir);
   const written: string[] = [];
   wanted.forEach((dtype, i) => {
     const file = kvbufferFile(dtype);
     const progress = (done: number, layers: number): void => opts.progress?.(i + done / layers, wanted.length, `${file} (layer ${done}/${layers})`);
     opts.progress?.(i, wanted.length, `reading ${mergedFile(dtype)}`);
-    const source = new MergedDecoderWeights(OnnxGraphView.read(join(onnxDir, mergedFile(dtype))), config);
-    const weights = new TracedWeights(source);
-    const graph = buildDecoderForDtype(config, weights, 'kvbuffer', dtype, progress, sourceGridQuantizer(weights, source, config));
+    const graph = buildFromMerged(join(onnxDir, mergedFile(dtype)), config, dtype, progress);
     // A temporary folder beside the files, so `<file>_data` (decoders over 2 GB) keeps its name.
     const tmp = join(onnxDir, `.${file}.partial-${process.pid}-${Date.now()}`);
     try {

@@ -59,6 +59,22 @@ describe('musicgen generate on a folder with only the merged decoder', () => {
   });
 });
 
+describe('musicgen convert <onnx-dir> <out-dir>', () => {
+  it('writes a copy with the kvbuffer decoder, leaves the source as it was, and refuses to overwrite without --force', async () => {
+    const src = synthesizedPreset('tiny', 0, 'merged');
+    const before = readdirSync(join(src, 'onnx')).sort();
+    const out = join(work, 'copy');
+    const r = await musicgen(['convert', src, out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(join(src, 'onnx')).sort()).toEqual(before);
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual([...before, 'decoder_model_kvbuffer.onnx'].sort());
+    const again = await musicgen(['convert', src, out]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already exists; pass --force/);
+    expect(readdirSync(work).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+});
+
 describe('mergedDecoderHint', () => {
   const files = { dir: '/m/small', dtype: 'q8' as const, decoderLayout: 'merged' as const };
   it('names the precision, quotes paths a shell would split, and stays quiet when the merged decoder was asked for or cannot be converted', () => {

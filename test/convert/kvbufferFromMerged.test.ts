@@ -90,6 +90,12 @@ describe('kvbufferFromMerged refuses', () => {
     writeFileSync(join(empty, 'config.json'), '{}');
     expect(() => kvbufferFromMerged(empty)).toThrow(/no onnx\/decoder_model_merged\.onnx/);
 
+    // A folder left by a killed conversion (pid 2^22 + 1 is above Linux's pid_max) is removed.
+    const stale = join(mergedOnlyFixture('musicgen-melody-tiny'), 'onnx', `.decoder_model_kvbuffer.onnx.partial-${2 ** 22 + 1}-1`);
+    mkdirSync(stale);
+    kvbufferFromMerged(join(stale, '..', '..'));
+    expect(existsSync(stale)).toBe(false);
+
     const broken = mergedOnlyFixture('musicgen-stereo-tiny');
     writeFileSync(join(broken, 'onnx', 'decoder_model_merged.onnx'), 'not a protobuf');
     const before = readdirSync(join(broken, 'onnx')).sort();
