@@ -234,7 +234,7 @@ export class JobManager {
     job.orphanTimer = setTimeout(() => {
       job.orphanTimer = null;
       if (TERMINAL.has(job.status) || job.listeners.size > 0) return;
-      this.log(`job ${job.id} interrupted: no page has followed it for ${(this.orphanGraceMs / 1000).toFixed(1)} s (its tab was closed)`);
+      this.log(`job ${job.id} interrupted: no page has followed it for ${this.orphanGraceMs / 1000} s (its last tab was closed, or nothing asked for its status)`);
       job.abortMessage = 'Interrupted: no page was following the generation.';
       this.interrupt(job.id, job.owner);
     }, this.orphanGraceMs);
