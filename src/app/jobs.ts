@@ -234,7 +234,7 @@ export class JobManager {
     job.orphanTimer = setTimeout(() => {
       job.orphanTimer = null;
       if (TERMINAL.has(job.status) || job.listeners.size > 0) return;
-      this.log(`job ${job.id} interrupted: no page has followed it for ${(this.orphanGraceMs / 1000).toFixed(1)} s (its tab was closed)`);
+      this.log(`job ${job.id} interrupted: no page has followed it for ${this.orphanGraceMs / 1000} s (its last tab was closed, or nothing asked for its status)`);
       job.abortMessage = 'Interrupted: no page was following the generation.';
       this.interrupt(job.id, job.owner);
     }, this.orphanGraceMs);
@@ -413,8 +413,10 @@ export class JobManager {
   /** The session's finished jobs whose files are still kept, newest first. */
   takes(owner: string): Take[] {
     const out: Take[] = [];
+    const t = this.now();
     for (const job of this.jobs.values()) {
       if (job.owner !== owner || job.status !== 'done' || !job.result || job.finishedAt === null) continue;
+      if (job.expiresAt !== null && job.expiresAt <= t) continue; // its files go at the next sweep
       out.push({ job: job.id, model: job.model.id, modelLabel: job.model.label, description: job.description, finishedAt: job.finishedAt, result: job.result });
     }
     // Newest first; of two finished in the same millisecond, the one submitted later.

@@ -49,6 +49,21 @@ describe('musicgen app: the take list', () => {
     expect((await c.request({ url: wav })).statusCode).toBe(404);
   });
 
+  it('a take leaves the list when its files expire (an hour, injected clock)', async () => {
+    const { c, backends, clock } = await setup({ sweepIntervalMs: 20 });
+    const id = (await c.generate()).json().job as string;
+    backends.get('default')!.complete(0);
+    for (let i = 0; i < 100 && (await statusOf(c, id)).status !== 'done'; i++) await new Promise((r) => setTimeout(r, 5));
+    const [take] = (await c.request({ url: '/api/takes' })).json().takes;
+    expect(take.result.expiresAt).toBe(clock.ms + 60 * 60 * 1000);
+    clock.ms += 60 * 60 * 1000 - 1;
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await c.request({ url: '/api/takes' })).json().takes).toHaveLength(1);
+    clock.ms += 1;
+    for (let i = 0; i < 100 && (await c.request({ url: '/api/takes' })).json().takes.length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await c.request({ url: '/api/takes' })).json().takes).toEqual([]);
+  });
+
   it('refuses to remove a job that is still going', async () => {
     const { c } = await setup();
     const id = (await c.generate()).json().job as string;
