@@ -66,7 +66,6 @@ export class MergedDecoderWeights implements WeightSource {
   readonly origin: string;
   private readonly tensors = new Map<string, { shape: number[]; read: () => Float32Array }>();
   private readonly grids = new Map<string, () => QuantGrid>();
-  private readonly linears: Linear[] = [];
   private readonly linearByOut = new Map<string, Linear>();
   private readonly linearsByX = new Map<string, Linear[]>();
   private readonly linearNodes = new Set<ViewNode>();
@@ -79,7 +78,6 @@ export class MergedDecoderWeights implements WeightSource {
     for (const n of g.nodes) {
       const lin = this.linearAt(n);
       if (!lin) continue;
-      this.linears.push(lin);
       this.linearByOut.set(lin.out, lin);
       const list = this.linearsByX.get(lin.x) ?? [];
       list.push(lin);
