@@ -10,6 +10,9 @@
 //   npm run bench -- --candidates     also time the decoder variants of scripts/bench/build-variants.js
 //   npm run bench -- --no-sizes       skip the model-size comparison (medium and large: ~10 min, first run builds ~10 min)
 //
+// Load time against transformers.js (scripts/bench/load.js) has its own section: interleaved rounds,
+// ratios from the same round, and a per-graph breakdown.
+//
 // Ours runs the kvbuffer decoder (the default of our folders); the "merged decoder" rows run our
 // loop on the transformers.js graph in the same folder: the before/after of issue 8's first change.
 //
@@ -156,6 +159,15 @@ if (PRESET !== 'tiny') try {
   int8 = JSON.parse(readFileSync(int8File, 'utf8'));
 } catch (e) {
   log(`FAILED: ${e.message}`);
+}
+
+// ---- 5a. load time against transformers.js on the same folders, interleaved (own section, own script) ----
+if (PRESET === 'small') {
+  log('load time (scripts/bench/load.js)');
+  const r = spawnSync(process.execPath, [join(here, 'bench', 'load.js'), '--rounds', quick ? '2' : '3', '--dtypes', quick ? 'fp32' : 'fp32,q8', ...(quick ? [] : ['--stages']), ...(write ? ['--write'] : [])], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0) log(`FAILED: load.js exited with ${r.status}`);
 }
 
 // ---- 5b. model sizes: small, medium, large (own section, own script; --no-sizes skips) ----
