@@ -1,0 +1,14 @@
+/** Settings a worker hands its sandboxed processors (child processes) through the environment. */
+export interface SandboxConfig {
+  threads?: number;
+  /** Folders whose model folders jobs may name. */
+  allowModels: string[];
+}
+
+export const SANDBOX_CONFIG_ENV = 'MUSICGEN_SWEEP_WORKER';
+
+export function readSandboxConfig(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
+  const text = env[SANDBOX_CONFIG_ENV];
+  if (!text) throw new Error(`${SANDBOX_CONFIG_ENV} is not set: the batch processor runs only as a sandbox of musicgen worker`);
+  return JSON.parse(text) as SandboxConfig;
+}
