@@ -6,6 +6,16 @@ import { loadSweepSpec, type ResolvedSweepSpec, type SweepSpec } from '../analys
 import { runSweepOnQueue } from '../queue/queuedSweep.js';
 import { ProgressBar } from './progressBar.js';
 
+/** The environment variable `--queue` without a URL reads (keeps the password out of `ps`). */
+export const QUEUE_ENV = 'MUSICGEN_QUEUE';
+
+function queueUrl(flag: string | true | undefined): string | undefined {
+  if (flag !== true) return flag;
+  const url = process.env[QUEUE_ENV];
+  if (!url) throw new MusicgenError(`--queue without a URL reads ${QUEUE_ENV}, which is not set; export ${QUEUE_ENV}=redis://[:password@]host:port[/db] or pass the URL`);
+  return url;
+}
+
 /** Flags shared by `musicgen sweep` and `musicgen compare`. */
 export interface SweepRunFlags {
   out: string;
@@ -14,8 +24,8 @@ export interface SweepRunFlags {
   threads?: string;
   report?: boolean;
   quiet?: boolean;
-  /** Redis URL: run the batches on `musicgen worker`s instead of in this process. */
-  queue?: string;
+  /** Redis URL (true: read QUEUE_ENV): run the batches on `musicgen worker`s instead of here. */
+  queue?: string | true;
   redisTimeout?: string;
 }
 
@@ -64,8 +74,9 @@ export async function runSweepCommand(spec: SweepSpec | ResolvedSweepSpec, flags
       },
     };
     const redisTimeout = positiveNumber('--redis-timeout', flags.redisTimeout);
-    const result = flags.queue
-      ? await runSweepOnQueue(spec, { ...common, queue: flags.queue, redisTimeoutMs: redisTimeout === undefined ? undefined : redisTimeout * 1000 })
+    const queue = queueUrl(flags.queue);
+    const result = queue
+      ? await runSweepOnQueue(spec, { ...common, queue, redisTimeoutMs: redisTimeout === undefined ? undefined : redisTimeout * 1000 })
       : await runSweep(spec, { ...common, threads: positiveInteger('--threads', flags.threads) });
     (bar as ProgressBar | null)?.finish();
     if (flags.report !== false) {
@@ -85,7 +96,7 @@ export function addSweepRunFlags(cmd: Command): Command {
     .option('--max-batch <n>', 'at most this many samples per decoder batch (default 16)')
     .option('--memory-budget <MB>', 'memory the K/V caches of one batch may use (default: half the free memory)')
     .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)')
-    .option('--queue <url>', 'run the batches on `musicgen worker`s through Redis: redis://[:password@]host:port[/db] (README "Scaling out")')
+    .option('--queue [url]', `run the batches on musicgen workers through Redis: redis://[:password@]host:port[/db], or ${QUEUE_ENV} when no URL follows (README "Scaling out")`)
     .option('--redis-timeout <s>', 'with --queue: give up when Redis stays unreachable this long (default 120)')
     .option('--no-report', 'skip report.html')
     .option('--quiet', 'no progress output');

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { cacheDir } from '../cacheDir.js';
 import { startSweepWorker } from '../queue/sweepWorker.js';
 import { exitWhenOrphaned } from '../queue/orphanWatch.js';
+import { QUEUE_ENV } from './sweep.js';
 import { mallocMode } from './mallocTunables.js';
 import { intArg, numberArg } from './numberArgs.js';
 
@@ -58,7 +59,7 @@ export function register(program: Command): void {
   program
     .command('worker')
     .description('run sweep batches from a Redis queue (README "Scaling out"); start one per machine or core budget')
-    .requiredOption('--queue <url>', 'Redis URL: redis://[:password@]host:port[/db]')
+    .addOption(new Option('--queue <url>', 'Redis URL: redis://[:password@]host:port[/db]').env(QUEUE_ENV).makeOptionMandatory())
     .option('--threads <n>', 'onnxruntime intra-op threads per job (default: all cores)', intArg('--threads', 1, 256))
     .option('--concurrency <n>', 'jobs at once, each in its own process with its own model', intArg('--concurrency', 1, 64), 1)
     .option('--allow-models <dirs>', 'comma-separated folders whose model folders jobs may name (default: the working folder and the musicgen cache)')

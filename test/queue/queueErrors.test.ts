@@ -132,8 +132,9 @@ describe.skipIf(!haveTool('redis-server', 'sweeps on BullMQ workers need a Redis
     const spec = join(dir, 'spec.json');
     writeFileSync(spec, JSON.stringify({ models: [synthesizedPreset('tiny')], prompts: ['x'], duration: 0.1 }));
     const t0 = Date.now();
+    // The sweep takes the URL on the command line, the worker from MUSICGEN_QUEUE.
     const sweep = spawnCollecting(process.execPath, ['--import', 'tsx', cli, 'sweep', spec, '--queue', url, '--out', join(dir, 'out'), '--redis-timeout', '1']);
-    const worker = spawnCollecting(process.execPath, ['--import', 'tsx', cli, 'worker', '--queue', url, '--redis-timeout', '1']);
+    const worker = spawnCollecting(process.execPath, ['--import', 'tsx', cli, 'worker', '--redis-timeout', '1'], { ...process.env, MUSICGEN_QUEUE: url });
     expect(await sweep.exited).toBe(1);
     expect(await worker.exited).toBe(1);
     expect(Date.now() - t0).toBeLessThan(60_000);

@@ -18,8 +18,8 @@ const PASSWORD = 'p4ss-never-printed';
 /** Row fields that measure time or memory: they differ from run to run, everything else must not. */
 const MEASURED = ['batchWallMs', 'wallMs', 'textEncoderMs', 'decoderMs', 'codecMs', 'realTimeFactor', 'stepsPerSecond', 'peakRssMb', 'maxRssMb'] as const;
 
-function worker(url: string, modelsDir: string, extra: string[] = []): Spawned {
-  return spawnCollecting(process.execPath, ['--import', 'tsx', cli, 'worker', '--queue', url, '--threads', '1', '--allow-models', modelsDir, ...extra]);
+function worker(url: string, modelsDir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Spawned {
+  return spawnCollecting(process.execPath, ['--import', 'tsx', cli, 'worker', '--queue', url, '--threads', '1', '--allow-models', modelsDir, ...extra], { ...process.env, ...env });
 }
 
 /** `job <id> done` lines of worker logs: job id -> how many times it finished. */
@@ -112,7 +112,9 @@ describe.skipIf(!haveTool('redis-server', 'sweeps on BullMQ workers need a Redis
   it('SIGKILL of a worker mid-job: its processes die with it, another worker finishes the job, every sample once, no partial file', async () => {
     const spec: SweepSpec = { models: [{ name: 'tiny', path: modelDir }], prompts: ['slow strings'], cfgCoef: [1, 3], seeds: [1, 2, 3, 4], duration: 2, strategy: 'peak' };
     const url = redis.url(++db);
-    const first = worker(url, modelsDir, ['--lock-duration', '2000']);
+    // Started as bin/musicgen.js starts it: a launcher that relaunches the worker under the malloc
+    // tunables. The launcher is what gets the SIGKILL.
+    const first = worker(url, modelsDir, ['--lock-duration', '2000'], { MUSICGEN_TEST_RELAUNCH: '1' });
     const procs = [first];
     try {
       await first.waitFor(/worker ready/);
@@ -134,7 +136,7 @@ describe.skipIf(!haveTool('redis-server', 'sweeps on BullMQ workers need a Redis
         },
       });
       const result = await run;
-      expect(killedPids.length).toBeGreaterThanOrEqual(2); // the worker and its sandbox child
+      expect(killedPids.length).toBeGreaterThanOrEqual(3); // the launcher, the worker, its sandbox child
       // Nothing of the killed worker survives it (the sandbox child notices within a second).
       const deadline = Date.now() + 5000;
       while (killedPids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
