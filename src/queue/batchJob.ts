@@ -144,17 +144,26 @@ export function parseBatchJobPayload(
   };
 }
 
-/** What a worker hands back through Redis: the BatchResult with audio as base64 float32. */
+/**
+ * What a worker hands back as the job's return value: everything but the codes and audio, which
+ * travel as one binary Redis value (`data.key`; int32 codes, then float32 audio, item by item,
+ * little-endian). A return value is copied into BullMQ's event stream and through the sandbox's
+ * IPC as JSON; megabytes of audio per sample there would cost seconds per job and fill Redis.
+ */
 export interface BatchJobResult {
   version: number;
   sampleRate: number;
   frames: number;
   params: BatchResult['params'];
   items: ItemSettings[];
-  /** codes[item][codebook] = frame ids. */
-  codes: number[][][];
-  /** audio[item][channel], float32 base64, before any normalisation. */
-  audio: string[][];
+  data: {
+    key: string;
+    bytes: number;
+    /** codeLengths[item][codebook]: frames per codebook. */
+    codeLengths: number[][];
+    /** audioLengths[item][channel]: samples per channel. */
+    audioLengths: number[][];
+  };
   timings: GenerationTimings;
   wallMs: number;
   peakRssBytes: number;
@@ -163,26 +172,45 @@ export interface BatchJobResult {
   worker: string;
 }
 
+/** Redis key of a job's codes and audio: under the queue's name, removed once collected. */
+export function batchDataKey(jobId: string): string {
+  return `${QUEUE_NAME}:data:${jobId}`;
+}
+
+/** Splits a BatchResult into the JSON return value and the binary codes + audio to store at `key`. */
 export function encodeBatchResult(
   result: BatchResult,
   run: { wallMs: number; peakRssBytes: number; maxRssBytes: number; worker: string },
-): BatchJobResult {
+  key: string,
+): { value: BatchJobResult; data: Buffer } {
+  const parts: Buffer[] = [];
+  for (const item of result.codes) for (const c of item) parts.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+  for (const item of result.audio) for (const a of item) parts.push(Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+  const data = Buffer.concat(parts);
   return {
-    version: BATCH_FORMAT_VERSION,
-    sampleRate: result.sampleRate,
-    frames: result.frames,
-    params: result.params,
-    items: result.items,
-    codes: result.codes.map((item) => item.map((c) => Array.from(c))),
-    audio: result.audio.map((item) => item.map(float32ToBase64)),
-    timings: result.timings,
-    ...run,
+    value: {
+      version: BATCH_FORMAT_VERSION,
+      sampleRate: result.sampleRate,
+      frames: result.frames,
+      params: result.params,
+      items: result.items,
+      data: {
+        key,
+        bytes: data.length,
+        codeLengths: result.codes.map((item) => item.map((c) => c.length)),
+        audioLengths: result.audio.map((item) => item.map((a) => a.length)),
+      },
+      timings: result.timings,
+      ...run,
+    },
+    data,
   };
 }
 
-/** Reads a finished job's return value back into what the sweep runner writes; checks its shape. */
+/** Reads a finished job's return value and its binary data back into what the sweep runner writes. */
 export function decodeBatchResult(
   value: unknown,
+  data: Buffer,
   expectItems: number,
   jobId: string,
 ): { result: BatchResult; wallMs: number; peakRssBytes: number; maxRssBytes: number; worker: string } {
@@ -190,17 +218,22 @@ export function decodeBatchResult(
     new QueueJobError(`job ${jobId} finished with a result this collector cannot read (${what}); run the same musicgen-ts version on the collector and every worker`);
   if (!isObject(value) || value.version !== BATCH_FORMAT_VERSION) throw bad(`format ${isObject(value) ? JSON.stringify(value.version) : typeof value}`);
   const r = value as unknown as BatchJobResult;
-  if (!Array.isArray(r.codes) || r.codes.length !== expectItems || !Array.isArray(r.audio) || r.audio.length !== expectItems || !Array.isArray(r.items) || r.items.length !== expectItems) {
+  const { codeLengths, audioLengths } = r.data ?? {};
+  if (!Array.isArray(codeLengths) || codeLengths.length !== expectItems || !Array.isArray(audioLengths) || audioLengths.length !== expectItems || r.items?.length !== expectItems) {
     throw bad(`expected ${expectItems} items`);
   }
-  const audio = r.audio.map((item) =>
-    item.map((c) => {
-      const x = typeof c === 'string' ? base64ToFloat32(c) : null;
-      if (!x) throw bad('audio is not float32 base64');
-      return x;
-    }),
-  );
-  const codes = r.codes.map((item) => item.map((c) => Int32Array.from(c)));
+  const total = 4 * [...codeLengths, ...audioLengths].flat().reduce((a, b) => a + b, 0);
+  if (data.length !== total || data.length !== r.data.bytes) throw bad(`${data.length} bytes of codes and audio where ${total} were described`);
+  // Copies: the Buffer's offset need not be 4-byte aligned.
+  let at = 0;
+  const take = <T extends Int32Array | Float32Array>(make: (n: number) => T, n: number): T => {
+    const out = make(n);
+    new Uint8Array(out.buffer).set(data.subarray(at, at + 4 * n));
+    at += 4 * n;
+    return out;
+  };
+  const codes = codeLengths.map((item) => item.map((n) => take((k) => new Int32Array(k), n)));
+  const audio = audioLengths.map((item) => item.map((n) => take((k) => new Float32Array(k), n)));
   return {
     result: { codes, audio, sampleRate: r.sampleRate, frames: r.frames, params: r.params, items: r.items, timings: r.timings },
     wallMs: r.wallMs,

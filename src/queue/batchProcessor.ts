@@ -2,9 +2,12 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { PeakMemorySampler } from '../analysis/metrics/peakMemory.js';
 import { MusicGen } from '../inference/musicgen.js';
-import { parseBatchJobPayload, encodeBatchResult, type BatchJobResult } from './batchJob.js';
+import type { Redis } from 'ioredis';
+import { batchDataKey, encodeBatchResult, parseBatchJobPayload, type BatchJobResult } from './batchJob.js';
 import { JobPayloadError } from './errors.js';
 import { exitWhenOrphaned } from './orphanWatch.js';
+import { parseQueueUrl } from './queueUrl.js';
+import { connectRedis } from './redisConnection.js';
 import { readSandboxConfig } from './workerConfig.js';
 
 /**
@@ -16,6 +19,15 @@ const config = readSandboxConfig();
 exitWhenOrphaned();
 
 let loaded: { key: string; model: MusicGen } | null = null;
+let redis: Promise<Redis> | null = null;
+
+/** A finished job's codes and audio wait this long for the collector (a month: studies pause). */
+const DATA_TTL_S = 30 * 24 * 3600;
+
+function dataStore(): Promise<Redis> {
+  redis ??= connectRedis(parseQueueUrl(config.queue), { timeoutMs: config.redisTimeoutMs, log: (m) => process.stderr.write(m) }).then((c) => c.redis);
+  return redis;
+}
 
 async function modelFor(path: string, dtype: string): Promise<MusicGen> {
   const key = `${path}\0${dtype}`;
@@ -63,7 +75,9 @@ export default async function processBatch(job: SandboxedJob<unknown, BatchJobRe
       },
     });
     const wallMs = performance.now() - t0;
-    return encodeBatchResult(result, { wallMs, ...memory.stop(), worker: `${hostname()}:${process.pid}` });
+    const { value, data } = encodeBatchResult(result, { wallMs, ...memory.stop(), worker: `${hostname()}:${process.pid}` }, batchDataKey(job.id));
+    await (await dataStore()).set(value.data.key, data, 'EX', DATA_TTL_S);
+    return value;
   } finally {
     memory.stop();
   }

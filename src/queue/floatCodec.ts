@@ -1,6 +1,6 @@
 /**
- * Float32 samples as base64 of their little-endian bytes, the form audio and melodies travel in
- * through Redis (JSON job data and return values). Every platform Node runs on here is little-endian.
+ * Float32 samples as base64 of their little-endian bytes, the form melodies travel in inside a
+ * job's JSON data. Every platform Node runs on here is little-endian.
  */
 export function float32ToBase64(x: Float32Array): string {
   return Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');

@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { PlannedSweepBatch, SweepBatchExecutor, SweepExecutionContext } from '../analysis/sweepRunner.js';
 import { AbortError } from '../inference/errors.js';
-import { batchJobId, batchJobPayload, decodeBatchResult, QUEUE_NAME, type BatchJobPayload } from './batchJob.js';
+import { batchDataKey, batchJobId, batchJobPayload, decodeBatchResult, QUEUE_NAME, type BatchJobPayload, type BatchJobResult } from './batchJob.js';
 import { QueueConnectionError, QueueJobError } from './errors.js';
 import { parseQueueUrl } from './queueUrl.js';
 import { connectRedis } from './redisConnection.js';
@@ -49,7 +50,7 @@ export function queueExecutor(opts: QueueExecutorOptions): SweepBatchExecutor {
       const queue = new Queue(QUEUE_NAME, { connection: redis });
       queue.on('error', () => undefined);
       try {
-        await Promise.race([collect(queue, batches, ctx, opts, target.display), lost]);
+        await Promise.race([collect(queue, redis, batches, ctx, opts, target.display), lost]);
       } catch (err) {
         if (err instanceof QueueConnectionError || err instanceof QueueJobError || err instanceof AbortError) throw err;
         // Redis gave up mid-command: `lost` holds the clear message.
@@ -66,6 +67,7 @@ export function queueExecutor(opts: QueueExecutorOptions): SweepBatchExecutor {
 
 async function collect(
   queue: Queue,
+  redis: Redis,
   batches: readonly PlannedSweepBatch[],
   ctx: SweepExecutionContext,
   opts: QueueExecutorOptions,
@@ -119,8 +121,18 @@ async function collect(
       if (state === 'completed') {
         const job = await queue.getJob(id);
         if (!job) continue;
-        const executed = decodeBatchResult(job.returnvalue, batch.settings.length, id);
+        const value = job.returnvalue as BatchJobResult | null;
+        const data = value?.data?.key === batchDataKey(id) ? await redis.getBuffer(value.data.key) : null;
+        if (!data) {
+          // Expired or lost with a Redis that kept the job but not its data: generate it again.
+          ctx.log(`job ${id} finished but its audio is no longer in Redis; enqueueing it again\n`);
+          await job.remove();
+          await enqueue(id);
+          continue;
+        }
+        const executed = decodeBatchResult(value, data, batch.settings.length, id);
         await ctx.onDone(batch, executed);
+        await redis.del(value!.data.key);
         await job.remove();
         outstanding.delete(id);
         lastChange = Date.now();

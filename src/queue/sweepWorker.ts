@@ -44,8 +44,9 @@ function processorFile(): string {
 export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepWorkerHandle> {
   const log = opts.log ?? (() => undefined);
   const target = parseQueueUrl(opts.queue);
-  const { redis, lost } = await connectRedis(target, { timeoutMs: opts.redisTimeoutMs ?? 120_000, log });
-  const sandbox: SandboxConfig = { threads: opts.threads, allowModels: opts.allowModels };
+  const redisTimeoutMs = opts.redisTimeoutMs ?? 120_000;
+  const { redis, lost } = await connectRedis(target, { timeoutMs: redisTimeoutMs, log });
+  const sandbox: SandboxConfig = { threads: opts.threads, allowModels: opts.allowModels, queue: opts.queue, redisTimeoutMs };
   const lockDuration = opts.lockDurationMs ?? 30_000;
   const worker = new Worker<unknown, BatchJobResult>(QUEUE_NAME, processorFile(), {
     connection: redis,

@@ -3,6 +3,9 @@ export interface SandboxConfig {
   threads?: number;
   /** Folders whose model folders jobs may name. */
   allowModels: string[];
+  /** The queue URL: the processor stores each job's codes and audio in Redis itself. */
+  queue: string;
+  redisTimeoutMs: number;
 }
 
 export const SANDBOX_CONFIG_ENV = 'MUSICGEN_SWEEP_WORKER';

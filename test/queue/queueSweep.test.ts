@@ -7,6 +7,9 @@ import { readSampleSidecar, sampleSidecarPath, sampleWavPath } from '../../src/a
 import { runSweep } from '../../src/analysis/sweepRunner.js';
 import { expandSweep, parseSweepSpec, type SweepSpec } from '../../src/analysis/sweepSpec.js';
 import type { SweepResultRow } from '../../src/analysis/sweepResults.js';
+import { Redis } from 'ioredis';
+import { QUEUE_NAME } from '../../src/queue/batchJob.js';
+import { parseQueueUrl } from '../../src/queue/queueUrl.js';
 import { runSweepOnQueue } from '../../src/queue/queuedSweep.js';
 import { synthesizedPreset } from '../helpers/models.js';
 import { alive, descendants, spawnCollecting, type Spawned } from '../helpers/processes.js';
@@ -103,6 +106,14 @@ describe.skipIf(!haveTool('redis-server', 'sweeps on BullMQ workers need a Redis
       expect([...done.values()].every((n) => n === 1)).toBe(true);
       expect(logs.filter((l) => /job batch-\S+ done/.test(l)).length).toBeGreaterThanOrEqual(2);
       expect(logs.join('') + log).not.toContain(PASSWORD);
+      // Collected results leave nothing behind in Redis: no job, no stored codes or audio.
+      const client = new Redis(parseQueueUrl(url).options);
+      try {
+        expect(await client.keys(`${QUEUE_NAME}:data:*`)).toEqual([]);
+        expect(await client.keys(`bull:${QUEUE_NAME}:batch-*`)).toEqual([]);
+      } finally {
+        client.disconnect();
+      }
       expect(logs[0]).toContain(`redis://:***@127.0.0.1:${redis.port}/${db}`);
     } finally {
       await stopAll(workers);
