@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 
 /** A child process whose stdout and stderr are collected into `output`. */
 export interface Spawned {
@@ -15,7 +16,8 @@ export function spawnCollecting(cmd: string, args: string[], env: NodeJS.Process
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  // 'close' comes after the output is read to the end; a signal death shows as 128 + its number.
+  const exited = new Promise<number | null>((resolve) => proc.once('close', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null))));
   return {
     proc,
     output: () => out,

@@ -165,6 +165,42 @@ describe.skipIf(!haveTool('redis-server', 'sweeps on BullMQ workers need a Redis
     }
   });
 
+  it('SIGTERM mid-job: the worker finishes the running job, then exits 0 and takes no other', async () => {
+    const spec: SweepSpec = { models: [{ name: 'tiny', path: modelDir }], prompts: ['calm'], cfgCoef: [1, 3], seeds: [1, 2], duration: 2, strategy: 'peak' };
+    const url = redis.url(++db);
+    const w = worker(url, modelsDir);
+    try {
+      await w.waitFor(/worker ready/);
+      let termed = false;
+      const run = runSweepOnQueue(spec, {
+        queue: url,
+        outDir: mkdtempSync(join(tmpdir(), 'queue-term-')),
+        maxBatch: 2,
+        progress: (p) => {
+          if (p.doneSteps > 0 && p.doneSamples === 0 && !termed) {
+            termed = w.proc.kill('SIGTERM');
+          }
+        },
+      });
+      // The worker exits once the SIGTERM sent mid-job has let it finish that job.
+      expect(await w.exited, w.output()).toBe(0);
+      expect(termed).toBe(true);
+      expect(w.output()).toMatch(/finishing the running job, then exiting/);
+      // Exactly the job it was running when told to stop finished; the other waits on the queue.
+      expect([...finishedJobs([w.output()]).values()]).toEqual([1]);
+      const second = worker(url, modelsDir);
+      try {
+        const result = await run;
+        expect(result.generated).toHaveLength(4);
+        expect(finishedJobs([second.output()]).size).toBe(1);
+      } finally {
+        await stopAll([second]);
+      }
+    } finally {
+      await stopAll([w]);
+    }
+  });
+
   it('the collector killed mid-sweep and run again collects what finished meanwhile, regenerating nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'queue-collector-'));
     const specPath = join(dir, 'spec.json');
