@@ -1,3 +1,5 @@
+import { MusicgenError } from '../errors.js';
+
 /** Settings a worker hands its sandboxed processors (child processes) through the environment. */
 export interface SandboxConfig {
   threads?: number;
@@ -12,6 +14,6 @@ export const SANDBOX_CONFIG_ENV = 'MUSICGEN_SWEEP_WORKER';
 
 export function readSandboxConfig(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
   const text = env[SANDBOX_CONFIG_ENV];
-  if (!text) throw new Error(`${SANDBOX_CONFIG_ENV} is not set: the batch processor runs only as a sandbox of musicgen worker`);
+  if (!text) throw new MusicgenError(`${SANDBOX_CONFIG_ENV} is not set: the batch processor runs only as a sandbox of musicgen worker`);
   return JSON.parse(text) as SandboxConfig;
 }
