@@ -21,6 +21,10 @@ export {
   type SweepRunOptions,
   type SweepBatchRecord,
   type SweepRunResult,
+  type SweepBatchExecutor,
+  type PlannedSweepBatch,
+  type ExecutedSweepBatch,
+  type SweepExecutionContext,
 } from './sweepRunner.js';
 export { readSampleSidecar, sampleWavPath, sampleSidecarPath, SAMPLES_DIR, type SampleSidecar } from './sampleFiles.js';
 export { flattenRow, metricValue, NUMERIC_METRICS, METRIC_LABELS, type SweepResultRow, type FlatRow, type FlatCell, type NumericMetric } from './sweepResults.js';

@@ -56,6 +56,47 @@ export interface SweepRunOptions extends BatchPlanOptions {
   embeddingMetrics?: readonly SampleEmbeddingMetric[];
   /** Loads a sweep model (default: MusicGen.load(path, {dtype, threads})). */
   loadModel?: (model: SweepModel) => Promise<SweepGenerator>;
+  /**
+   * Runs the planned batches somewhere else (a job queue: src/queue). Default: in this process,
+   * one model at a time. This process stays the only writer of `outDir`.
+   */
+  executor?: SweepBatchExecutor;
+}
+
+/** One generateBatch call of the plan; `index` is its place in the plan (the rows' batchIndex). */
+export interface PlannedSweepBatch {
+  index: number;
+  model: SweepModel;
+  config: MusicgenModelConfig;
+  /** The batch's settings in row order (with an executor, some may already be finished). */
+  settings: SweepSetting[];
+  /** What generateBatch gets for them (melodies resampled to the model's rate). */
+  items: BatchItem[];
+  /** Decoder steps the batch is expected to take. */
+  steps: number;
+}
+
+/** What running a batch gave: its result, wall time and the peak memory of the process that ran it. */
+export interface ExecutedSweepBatch {
+  result: BatchResult;
+  wallMs: number;
+  peakRssBytes: number;
+  maxRssBytes: number;
+}
+
+export interface SweepExecutionContext {
+  spec: ResolvedSweepSpec;
+  signal?: AbortSignal;
+  log: (message: string) => void;
+  /** Decoder steps of a running batch (for the progress bar). */
+  onStep(batch: PlannedSweepBatch, done: number, total: number): void;
+  /** Writes a finished batch's samples; call once per batch, awaiting it, in any order. */
+  onDone(batch: PlannedSweepBatch, executed: ExecutedSweepBatch): Promise<void>;
+}
+
+/** Runs planned batches; resolves once onDone has run for every batch. */
+export interface SweepBatchExecutor {
+  run(batches: readonly PlannedSweepBatch[], ctx: SweepExecutionContext): Promise<void>;
 }
 
 /** One generateBatch call of a run. */
@@ -152,91 +193,79 @@ export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepR
     }
   }
 
-  // Plan every model's batches first so the progress bar knows the whole run.
-  const plans = resolved.models.map((model, m) => {
+  // Plan every model's batches first so the progress bar knows the whole run. An executor (a
+  // queue) plans the whole grid and keeps batches with any sample missing: the batches, and so
+  // its job ids, stay the same when a run resumes.
+  const planned: PlannedSweepBatch[] = [];
+  for (const [m, model] of resolved.models.entries()) {
     const config = configs[m];
-    const pending = settings.filter((s) => s.model === model && !rowsById.has(s.sampleId));
-    const needsCfg = pending.some((s) => s.cfgCoef !== 1);
+    const ofModel = settings.filter((s) => s.model === model);
+    const pending = ofModel.filter((s) => !rowsById.has(s.sampleId));
+    const needsCfg = (opts.executor ? ofModel : pending).some((s) => s.cfgCoef !== 1);
     const capacity = batchCapacity(config, { duration: resolved.duration, cfg: needsCfg }, opts);
     const frames = Math.trunc(resolved.duration * config.audioEncoder.frameRate);
-    const stepsPerBatch = frames + config.decoder.numCodebooks / config.decoder.audioChannels - 1;
-    return { model, config, batches: splitIntoBatches(pending, capacity), stepsPerBatch };
-  });
-  const batchCount = plans.reduce((a, p) => a + p.batches.length, 0);
-  const batchSteps = plans.flatMap((p) => p.batches.map(() => p.stepsPerBatch));
-  let stepsBefore = 0;
-  let batchIndex = 0;
+    const steps = frames + config.decoder.numCodebooks / config.decoder.audioChannels - 1;
+    const batches = opts.executor
+      ? splitIntoBatches(ofModel, capacity).filter((b) => b.some((s) => !rowsById.has(s.sampleId)))
+      : splitIntoBatches(pending, capacity);
+    for (const batch of batches) {
+      planned.push({ index: planned.length, model, config, settings: batch, items: batch.map((s) => batchItemOf(s, config, melodies)), steps });
+    }
+  }
+  const stepsDone = planned.map(() => 0);
+  const stepsTotal = planned.map((b) => b.steps);
+  let finishedBatches = 0;
   let doneSamples = skipped.length;
   const generated: string[] = [];
   const batches: SweepBatchRecord[] = [];
-  const report = (model: string, stepsInBatch: number): void =>
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  const report = (model: string): void =>
     opts.progress?.({
       model,
       doneSamples,
       totalSamples: settings.length,
       skippedSamples: skipped.length,
-      doneSteps: stepsBefore + stepsInBatch,
-      totalSteps: batchSteps.reduce((a, b) => a + b, 0),
-      batchIndex,
-      batchCount,
+      doneSteps: sum(stepsDone),
+      totalSteps: sum(stepsTotal),
+      batchIndex: finishedBatches,
+      batchCount: planned.length,
     });
 
-  for (const plan of plans) {
-    if (plan.batches.length === 0) continue;
-    if (opts.signal?.aborted) throw new AbortError('sweep aborted by the caller (AbortSignal)');
-    const { model, config } = plan;
-    log(`${model.name}: ${plan.batches.flat().length} samples in ${plan.batches.length} batch(es) of up to ${plan.batches[0].length}\n`);
-    const generator = opts.loadModel ? await opts.loadModel(model) : await MusicGen.load(model.path, { dtype: model.dtype, threads: opts.threads });
-    try {
-      for (const batch of plan.batches) {
-        const memory = new PeakMemorySampler().start();
-        const t0 = performance.now();
-        let result: BatchResult;
-        try {
-          result = await generator.generateBatch(
-            batch.map((s) => batchItemOf(s, config, melodies)),
-            {
-              params: { duration: resolved.duration, extendStride: resolved.extendStride, twoStepCfg: resolved.twoStepCfg },
-              melodySampleRate: config.audioEncoder.samplingRate,
-              signal: opts.signal,
-              progress: (done, total) => {
-                memory.sample();
-                batchSteps[batchIndex] = total;
-                report(model.name, done);
-              },
-            },
-          );
-        } catch (err) {
-          memory.stop();
-          throw err;
-        }
-        const peak = memory.stop();
-        const wallMs = performance.now() - t0;
-        batches.push({ model: model.name, sampleIds: batch.map((s) => s.sampleId), decoderCalls: result.timings.decoderCalls, wallMs });
-        makeOutDir();
-        for (const [i, s] of batch.entries()) {
-          const row = await finishSample(outDir, resolved, s, i, result, {
-            batchIndex,
-            batchSize: batch.length,
-            wallMs,
-            peakRssBytes: peak.peakRssBytes,
-            maxRssBytes: peak.maxRssBytes,
-            config,
-            melody: s.prompt.melody ? melodies.get(s.prompt.id) ?? null : null,
-            embeddingMetrics: opts.embeddingMetrics ?? [],
-          });
-          rowsById.set(s.sampleId, row);
-          generated.push(s.sampleId);
-          doneSamples++;
-        }
-        stepsBefore += batchSteps[batchIndex];
-        batchIndex++;
-        report(model.name, 0);
+  const executor = opts.executor ?? localExecutor(opts);
+  await executor.run(planned, {
+    spec: resolved,
+    signal: opts.signal,
+    log,
+    onStep: (batch, done, total) => {
+      stepsTotal[batch.index] = total;
+      stepsDone[batch.index] = done;
+      report(batch.model.name);
+    },
+    onDone: async (batch, out) => {
+      const { result, wallMs } = out;
+      makeOutDir();
+      batches.push({ model: batch.model.name, sampleIds: batch.settings.map((s) => s.sampleId), decoderCalls: result.timings.decoderCalls, wallMs });
+      for (const [i, s] of batch.settings.entries()) {
+        if (rowsById.has(s.sampleId)) continue;
+        const row = await finishSample(outDir, resolved, s, i, result, {
+          batchIndex: batch.index,
+          batchSize: batch.settings.length,
+          wallMs,
+          peakRssBytes: out.peakRssBytes,
+          maxRssBytes: out.maxRssBytes,
+          config: batch.config,
+          melody: s.prompt.melody ? melodies.get(s.prompt.id) ?? null : null,
+          embeddingMetrics: opts.embeddingMetrics ?? [],
+        });
+        rowsById.set(s.sampleId, row);
+        generated.push(s.sampleId);
+        doneSamples++;
       }
-    } finally {
-      await generator.dispose();
-    }
-  }
+      stepsDone[batch.index] = stepsTotal[batch.index];
+      finishedBatches++;
+      report(batch.model.name);
+    },
+  });
 
   const rows = settings.map((s) => rowsById.get(s.sampleId)!);
   makeOutDir();
@@ -252,6 +281,48 @@ export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepR
   await writeJsonAtomic(files.manifest, mosManifestOf(resolved.name, rows));
   await writeJsonAtomic(files.spec, resolved);
   return { spec: resolved, outDir, rows, generated, skipped, batches, files };
+}
+
+/**
+ * The embedded executor: one model loaded at a time, its batches run in plan order in this process.
+ */
+function localExecutor(opts: SweepRunOptions): SweepBatchExecutor {
+  return {
+    async run(planned, ctx) {
+      for (const model of ctx.spec.models) {
+        const own = planned.filter((b) => b.model === model);
+        if (own.length === 0) continue;
+        if (ctx.signal?.aborted) throw new AbortError('sweep aborted by the caller (AbortSignal)');
+        ctx.log(`${model.name}: ${own.reduce((a, b) => a + b.settings.length, 0)} samples in ${own.length} batch(es) of up to ${own[0].settings.length}\n`);
+        const generator = opts.loadModel ? await opts.loadModel(model) : await MusicGen.load(model.path, { dtype: model.dtype, threads: opts.threads });
+        try {
+          for (const batch of own) {
+            const memory = new PeakMemorySampler().start();
+            const t0 = performance.now();
+            let result: BatchResult;
+            try {
+              result = await generator.generateBatch(batch.items, {
+                params: { duration: ctx.spec.duration, extendStride: ctx.spec.extendStride, twoStepCfg: ctx.spec.twoStepCfg },
+                melodySampleRate: batch.config.audioEncoder.samplingRate,
+                signal: ctx.signal,
+                progress: (done, total) => {
+                  memory.sample();
+                  ctx.onStep(batch, done, total);
+                },
+              });
+            } catch (err) {
+              memory.stop();
+              throw err;
+            }
+            const peak = memory.stop();
+            await ctx.onDone(batch, { result, wallMs: performance.now() - t0, ...peak });
+          }
+        } finally {
+          await generator.dispose();
+        }
+      }
+    },
+  };
 }
 
 /** Melodies resampled to a model's rate, mono, once per (prompt, rate). */

@@ -10,6 +10,7 @@ import { register as registerLoudness } from './loudness.js';
 import { register as registerMos } from './mos.js';
 import { register as registerSweep } from './sweep.js';
 import { register as registerSynth } from './synth.js';
+import { register as registerWorker } from './worker.js';
 
 /**
  * Every sub-command registers itself here. Keep one line per command file so parallel work on
@@ -27,4 +28,5 @@ export function registerCommands(program: Command): void {
   registerLoudness(program);
   registerMos(program);
   registerApp(program);
+  registerWorker(program);
 }

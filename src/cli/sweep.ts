@@ -1,9 +1,20 @@
 import type { Command } from 'commander';
 import { MusicgenError } from '../errors.js';
-import { runSweep, type SweepRunResult } from '../analysis/sweepRunner.js';
+import { runSweep, type SweepProgress, type SweepRunResult } from '../analysis/sweepRunner.js';
 import { writeSweepReport } from '../analysis/sweepReport.js';
 import { loadSweepSpec, type ResolvedSweepSpec, type SweepSpec } from '../analysis/sweepSpec.js';
+import { runSweepOnQueue } from '../queue/queuedSweep.js';
 import { ProgressBar } from './progressBar.js';
+
+/** The environment variable `--queue` without a URL reads (keeps the password out of `ps`). */
+export const QUEUE_ENV = 'MUSICGEN_QUEUE';
+
+function queueUrl(flag: string | true | undefined): string | undefined {
+  if (flag !== true) return flag;
+  const url = process.env[QUEUE_ENV];
+  if (!url) throw new MusicgenError(`--queue without a URL reads ${QUEUE_ENV}, which is not set; export ${QUEUE_ENV}=redis://[:password@]host:port[/db] or pass the URL`);
+  return url;
+}
 
 /** Flags shared by `musicgen sweep` and `musicgen compare`. */
 export interface SweepRunFlags {
@@ -13,6 +24,9 @@ export interface SweepRunFlags {
   threads?: string;
   report?: boolean;
   quiet?: boolean;
+  /** Redis URL (true: read QUEUE_ENV): run the batches on `musicgen worker`s instead of here. */
+  queue?: string | true;
+  redisTimeout?: string;
 }
 
 function positiveNumber(flag: string, value: string | undefined): number | undefined {
@@ -46,20 +60,24 @@ export async function runSweepCommand(spec: SweepSpec | ResolvedSweepSpec, flags
   process.once('SIGINT', onSigint);
   try {
     const budgetMb = positiveNumber('--memory-budget', flags.memoryBudget);
-    const result = await runSweep(spec, {
+    const common = {
       outDir: flags.out,
       baseDir,
       maxBatch: positiveInteger('--max-batch', flags.maxBatch),
       memoryBudgetBytes: budgetMb === undefined ? undefined : budgetMb * 2 ** 20,
-      threads: positiveInteger('--threads', flags.threads),
       signal: controller.signal,
       log,
-      progress: (p) => {
+      progress: (p: SweepProgress): void => {
         if (flags.quiet) return;
         bar ??= new ProgressBar('sweep');
         bar.update(p.doneSteps, p.totalSteps, `${p.doneSamples}/${p.totalSamples} samples ${p.model}`);
       },
-    });
+    };
+    const redisTimeout = positiveNumber('--redis-timeout', flags.redisTimeout);
+    const queue = queueUrl(flags.queue);
+    const result = queue
+      ? await runSweepOnQueue(spec, { ...common, queue, redisTimeoutMs: redisTimeout === undefined ? undefined : redisTimeout * 1000 })
+      : await runSweep(spec, { ...common, threads: positiveInteger('--threads', flags.threads) });
     (bar as ProgressBar | null)?.finish();
     if (flags.report !== false) {
       log('writing report.html\n');
@@ -78,6 +96,8 @@ export function addSweepRunFlags(cmd: Command): Command {
     .option('--max-batch <n>', 'at most this many samples per decoder batch (default 16)')
     .option('--memory-budget <MB>', 'memory the K/V caches of one batch may use (default: half the free memory)')
     .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)')
+    .option('--queue [url]', `run the batches on musicgen workers through Redis: redis://[:password@]host:port[/db], or ${QUEUE_ENV} when no URL follows (README "Scaling out")`)
+    .option('--redis-timeout <s>', 'with --queue: give up when Redis stays unreachable this long (default 120)')
     .option('--no-report', 'skip report.html')
     .option('--quiet', 'no progress output');
 }
