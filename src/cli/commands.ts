@@ -4,6 +4,7 @@ import { register as registerChroma } from './chroma.js';
 import { register as registerCompare } from './compare.js';
 import { register as registerConvert } from './convert.js';
 import { register as registerDemo } from './demo.js';
+import { register as registerEncode } from './encode.js';
 import { register as registerFetch } from './fetch.js';
 import { register as registerGenerate } from './generate.js';
 import { register as registerLoudness } from './loudness.js';
@@ -25,6 +26,7 @@ export function registerCommands(program: Command): void {
   registerCompare(program);
   registerChroma(program);
   registerLoudness(program);
+  registerEncode(program);
   registerMos(program);
   registerApp(program);
 }

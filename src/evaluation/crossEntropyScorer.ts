@@ -1,12 +1,11 @@
 import type * as ort from 'onnxruntime-node';
 import { CHROMA_SAMPLE_RATE, extractChroma, fitChromaLength } from '../audio/chroma.js';
 import { convertAudio } from '../audio/convertAudio.js';
-import { encodeWithSession } from '../inference/audioCodec.js';
 import type { DecoderConditioning } from '../inference/decoderState.js';
 import { MissingModelFileError } from '../inference/errors.js';
 import { locateModelFiles, type ModelFiles } from '../inference/modelFiles.js';
 import type { MusicgenModelConfig } from '../inference/modelConfig.js';
-import { checkDecoderGraph, checkEncodecEncodeGraph, createCheckedSession } from '../inference/sessions.js';
+import { checkDecoderGraph, createCheckedSession } from '../inference/sessions.js';
 import { numDistinctDelays } from '../inference/stepCount.js';
 import { TextEncoderSession } from '../inference/textEncoderSession.js';
 import { TextTokenizer, type TokenizedBatch } from '../inference/textTokenizer.js';
@@ -61,12 +60,11 @@ export interface ItemCrossEntropy {
 /**
  * Scores codes under a MusicGen decoder by teacher forcing, without CFG: cross-entropy and
  * perplexity per codebook over the frames AudioCraft scores (docs/EVALUATION.md). Opens only what
- * scoring needs: the decoder, the T5 encoder when a text condition first appears, EnCodec's
- * encoder when audio is first encoded (never EnCodec's decoder).
+ * scoring needs: the decoder, and the T5 encoder when a text condition first appears (never
+ * EnCodec: codes come from a CodecEncoder or the token cache).
  */
 export class CrossEntropyScorer {
   private textEncoder: Promise<TextEncoderSession> | null = null;
-  private encoder: Promise<ort.InferenceSession> | null = null;
 
   private constructor(
     readonly files: ModelFiles,
@@ -99,23 +97,6 @@ export class CrossEntropyScorer {
   /** Longest item the decoder takes in one forward: 30 s of frames. */
   get maxFrames(): number {
     return Math.round(MAX_SECONDS * this.frameRate);
-  }
-
-  /**
-   * Audio (any rate and channel count) -> codes[k] at the model's codec rate and channels, with
-   * onnx/encodec_encode (docs/MODEL_FORMAT.md).
-   */
-  async encodeAudio(channels: readonly Float32Array[], sampleRate: number): Promise<Int32Array[]> {
-    const encodePath = this.files.encodecEncode;
-    if (!encodePath) {
-      throw new MissingModelFileError(`${this.files.dir}: encoding audio needs onnx/encodec_encode.onnx; convert the checkpoint with musicgen convert to get it`);
-    }
-    if (channels.length === 0 || channels[0].length === 0) throw new EvaluationInputError('cannot encode empty audio');
-    const audio = convertAudio(channels, sampleRate, this.sampleRate, this.config.decoder.audioChannels);
-    // EnCodec's encoder opens at first use: scoring cached tokens never needs it.
-    this.encoder ??= createCheckedSession(encodePath, checkEncodecEncodeGraph, { threads: this.threads });
-    const { codes, frames } = await encodeWithSession(await this.encoder, this.config, audio);
-    return Array.from({ length: this.config.decoder.numCodebooks }, (_, k) => codes.slice(k * frames, (k + 1) * frames));
   }
 
   /** Teacher-forced cross-entropy of each item (one decoder forward per item, no CFG). */
@@ -232,9 +213,7 @@ export class CrossEntropyScorer {
   /** Frees every onnxruntime session. */
   async dispose(): Promise<void> {
     const text = this.textEncoder;
-    const enc = this.encoder;
     this.textEncoder = null;
-    this.encoder = null;
-    await Promise.all([this.decoder.release(), text?.then((t) => t.release()), enc?.then((e) => e.release())]);
+    await Promise.all([this.decoder.release(), text?.then((t) => t.release())]);
   }
 }
