@@ -5,6 +5,7 @@ import { register as registerCompare } from './compare.js';
 import { register as registerConvert } from './convert.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerEncode } from './encode.js';
+import { register as registerEvaluate } from './evaluate.js';
 import { register as registerFetch } from './fetch.js';
 import { register as registerGenerate } from './generate.js';
 import { register as registerLoudness } from './loudness.js';
@@ -27,6 +28,7 @@ export function registerCommands(program: Command): void {
   registerChroma(program);
   registerLoudness(program);
   registerEncode(program);
+  registerEvaluate(program);
   registerMos(program);
   registerApp(program);
 }
