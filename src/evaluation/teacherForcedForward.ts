@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { conditioningFeeds, decoderDims, inputIdsTensor } from '../inference/decoderFeeds.js';
 import { PAST_LENGTH_INPUT } from '../inference/decoderLayout.js';
+import { GraphMismatchError } from '../inference/errors.js';
 import type { DecoderConditioning } from '../inference/decoderState.js';
 import type { MusicgenModelConfig } from '../inference/modelConfig.js';
 
@@ -35,7 +36,7 @@ export async function teacherForcedLogits(
   const out = await session.run(feeds, ['logits']);
   const logits = out.logits as ort.Tensor;
   if (logits.dims[0] !== rowsK || logits.dims[1] !== steps || logits.dims[2] !== d.vocab) {
-    throw new Error(`decoder returned logits [${logits.dims.join(', ')}], expected [${rowsK}, ${steps}, ${d.vocab}]`);
+    throw new GraphMismatchError(`decoder returned logits [${logits.dims.join(', ')}], expected [${rowsK}, ${steps}, ${d.vocab}] (config.json: ${d.K} codebooks of ${d.vocab})`);
   }
   return logits.data as Float32Array;
 }

@@ -203,3 +203,36 @@ describe('known answers', () => {
     }
   });
 });
+
+describe('one decoder call over the known sequence', () => {
+  it.each(['kvbuffer', 'merged'])('gives the logits of stepping the same ids through the KV cache (%s decoder)', async (layout) => {
+    const { createSession } = await import('../../src/inference/sessions.js');
+    const { createDecoderState } = await import('../../src/inference/decoderState.js');
+    const { locateModelFiles } = await import('../../src/inference/modelFiles.js');
+    const { teacherForcedLogits } = await import('../../src/evaluation/teacherForcedForward.js');
+    const model: FixtureModel = 'musicgen-tiny';
+    const files = locateModelFiles(convertedFixture(model), 'fp32', layout);
+    const session = await createSession(files.decoder, { threads: 1 });
+    try {
+      const ids = fixtureI64(model, 'decoder.input_ids');
+      const [rows, S] = ids.shape;
+      const states = fixtureF32(model, 'text_encoder.last_hidden_state');
+      const mask = fixtureI64(model, 'text.attention_mask');
+      const conditioning = { rows: 2, encoderHiddenStates: states.data, encoderLength: states.shape[1], encoderMask: mask.data };
+      const all = await teacherForcedLogits(session, files.config, conditioning, ids.data, S);
+      const state = createDecoderState(session, files.config, conditioning, S);
+      const V = 64;
+      for (let s = 0; s < S; s++) {
+        const column = Array.from({ length: rows }, (_, r) => ids.data[r * S + s]);
+        const step = await state.step(column, 1);
+        for (let r = 0; r < rows; r++) {
+          const a = all.subarray((r * S + s) * V, (r * S + s + 1) * V);
+          const b = step.subarray(r * V, (r + 1) * V);
+          for (let v = 0; v < V; v++) expect(Math.abs(a[v] - b[v])).toBeLessThan(1e-4);
+        }
+      }
+    } finally {
+      await session.release();
+    }
+  });
+});
