@@ -6,7 +6,7 @@
 // step-by-step alternative to one call), from which S steps are extrapolated (a lower bound: a
 // step's cost grows with the past).
 //
-//   node scripts/bench/evaluate.js --model DIR [--model DIR2] [--seconds 30] [--runs 3] [--threads 2] [--steps 50]
+//   node scripts/bench/evaluate.js --model DIR [--model DIR2] [--seconds 30] [--runs 3] [--threads 2] [--steps 50] [--dtype q8]
 import { loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { OnnxGraph } from '../../dist/convert/graph.js';
@@ -28,6 +28,7 @@ const SECONDS = Number(opt('seconds', '30'));
 const RUNS = Number(opt('runs', '3'));
 const THREADS = Number(opt('threads', '2'));
 const STEPS = Number(opt('steps', '0'));
+const DTYPE = opt('dtype', 'fp32');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** fp32 GEMM rate: [S, 1024] x [1024, 4096] x [4096, 1024] blocks (musicgen-small's FFN at S positions). */
@@ -76,7 +77,7 @@ const frames = Math.round(SECONDS * 50);
 const S = frames + 1;
 const rows = [];
 for (const dir of models) {
-  const scorer = await CrossEntropyScorer.load(dir, { threads: THREADS });
+  const scorer = await CrossEntropyScorer.load(dir, { threads: THREADS, dtype: DTYPE });
   const config = scorer.config;
   const K = config.decoder.numCodebooks;
   const rand = mulberry32(7);
@@ -93,7 +94,7 @@ for (const dir of models) {
   let stepByStep = null;
   if (STEPS > 0) {
     // The same ids stepped through the KV cache, one position per call (no CFG, null condition).
-    const files = locateModelFiles(dir);
+    const files = locateModelFiles(dir, DTYPE);
     const session = await createSession(files.decoder, { threads: THREADS });
     const flat = new Int32Array(K * frames);
     codes.forEach((c, k) => flat.set(c, k * frames));

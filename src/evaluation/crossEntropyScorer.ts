@@ -13,7 +13,7 @@ import { EvaluationInputError } from './errors.js';
 import { codebookLoss, teacherForcedSequence, teacherForcedSteps, type TeacherForcingShape } from './teacherForcing.js';
 import { teacherForcedLogits } from './teacherForcedForward.js';
 
-/** The decoder's context: 30 s of frames (AudioCraft's max_duration), minus the step-0 column. */
+/** The decoder's context: 30 s of frames (AudioCraft's max_duration); the sequence adds step 0. */
 const MAX_SECONDS = 30;
 
 export interface ScorerLoadOptions {
