@@ -6,6 +6,7 @@
  * so that importing the core loads no fastify, better-sqlite3, danfojs or plotly:
  *   musicgen-ts/analysis  sweeps, metrics, DataFrames, plotly figures, reports
  *   musicgen-ts/convert   HF checkpoints and seeded presets -> ONNX model folders
+ *   musicgen-ts/evaluation  token caches, teacher-forced cross-entropy / perplexity on datasets
  *   musicgen-ts/mos       the listening-test server, its storage and statistics
  *   musicgen-ts/app       the local web app
  *   musicgen-ts/notebook  display helpers for the tslab kernel

@@ -38,7 +38,7 @@ describe('package entry', () => {
   it('every subpath export is built from a src/<layer>/index.ts', () => {
     const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { exports: Record<string, { import: string; types: string } | string> };
     const subpaths = Object.keys(pkg.exports).filter((k) => k !== '.' && k !== './package.json');
-    expect(subpaths.sort()).toEqual(['./analysis', './app', './convert', './mos', './notebook', './queue']);
+    expect(subpaths.sort()).toEqual(['./analysis', './app', './convert', './evaluation', './mos', './notebook', './queue']);
     for (const key of subpaths) {
       const target = pkg.exports[key] as { import: string; types: string };
       expect(target.import).toBe(`./dist/${key.slice(2)}/index.js`);

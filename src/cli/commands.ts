@@ -4,6 +4,8 @@ import { register as registerChroma } from './chroma.js';
 import { register as registerCompare } from './compare.js';
 import { register as registerConvert } from './convert.js';
 import { register as registerDemo } from './demo.js';
+import { register as registerEncode } from './encode.js';
+import { register as registerEvaluate } from './evaluate.js';
 import { register as registerFetch } from './fetch.js';
 import { register as registerGenerate } from './generate.js';
 import { register as registerLoudness } from './loudness.js';
@@ -26,6 +28,8 @@ export function registerCommands(program: Command): void {
   registerCompare(program);
   registerChroma(program);
   registerLoudness(program);
+  registerEncode(program);
+  registerEvaluate(program);
   registerMos(program);
   registerApp(program);
   registerWorker(program);

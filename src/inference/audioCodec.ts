@@ -137,23 +137,34 @@ export class AudioCodec {
   async encode(channels: Float32Array[]): Promise<{ codes: Int32Array; frames: number }> {
     if (!this.loadEncoder) throw new Error('encodec_encode graph missing');
     this.encodeSession ??= this.loadEncoder();
-    const session = await this.encodeSession;
-    const K = this.config.decoder.numCodebooks;
-    const C = this.config.decoder.audioChannels;
-    const perChannel = K / C;
-    const n = channels[0].length;
-    const input = new Float32Array(C * n);
-    for (let ch = 0; ch < C; ch++) input.set(channels[ch], ch * n);
-    const out = await session.run({ input_values: new ort.Tensor('float32', input, [C, 1, n]) });
-    const t = out.audio_codes as ort.Tensor;
-    const frames = t.dims[3];
-    const src = t.data as BigInt64Array;
-    const codes = new Int32Array(K * frames);
-    for (let ch = 0; ch < C; ch++) {
-      for (let q = 0; q < perChannel; q++) {
-        for (let f = 0; f < frames; f++) codes[(q * C + ch) * frames + f] = Number(src[(ch * perChannel + q) * frames + f]);
-      }
-    }
-    return { codes, frames };
+    return encodeWithSession(await this.encodeSession, this.config, channels);
   }
+}
+
+/**
+ * Runs an encodec_encode session on one item's audio (codec rate, the model's channel count):
+ * codes [K, frames] row-major, stereo interleaved as the decoder's codebooks (L0 R0 L1 R1 …).
+ */
+export async function encodeWithSession(
+  session: ort.InferenceSession,
+  config: MusicgenModelConfig,
+  channels: readonly Float32Array[],
+): Promise<{ codes: Int32Array; frames: number }> {
+  const K = config.decoder.numCodebooks;
+  const C = config.decoder.audioChannels;
+  const perChannel = K / C;
+  const n = channels[0].length;
+  const input = new Float32Array(C * n);
+  for (let ch = 0; ch < C; ch++) input.set(channels[ch], ch * n);
+  const out = await session.run({ input_values: new ort.Tensor('float32', input, [C, 1, n]) });
+  const t = out.audio_codes as ort.Tensor;
+  const frames = t.dims[3];
+  const src = t.data as BigInt64Array;
+  const codes = new Int32Array(K * frames);
+  for (let ch = 0; ch < C; ch++) {
+    for (let q = 0; q < perChannel; q++) {
+      for (let f = 0; f < frames; f++) codes[(q * C + ch) * frames + f] = Number(src[(ch * perChannel + q) * frames + f]);
+    }
+  }
+  return { codes, frames };
 }

@@ -146,6 +146,20 @@ describe.skipIf(!haveNbclient())('notebooks executed headless (scripts/run-noteb
     expect(y.indexOf(Math.max(...y))).toBe(1);
   });
 
+  it('06-evaluation caches tokens once and plots perplexity per model, per codebook and against size', () => {
+    const nb = executed('06-evaluation.ipynb');
+    expect(stdoutText(nb)).toContain('second run: 0 encoded, 12 already cached');
+    const byTitle = new Map(figures(nb).map((f) => [f.title, f]));
+    const perModel = byTitle.get('Perplexity per model (95 % CI over segments)');
+    expect(perModel?.data[0].x).toEqual(['random-tiny-seed0', 'random-tiny-x2-seed0', 'random-tiny-x4-seed0']);
+    // Random models: perplexities of the order of the 2048 codes, each with an interval.
+    for (const y of perModel!.data[0].y as number[]) expect(y).toBeGreaterThan(100);
+    expect(byTitle.get('Perplexity per codebook (95 % CI over segments)')?.data.length).toBe(3);
+    const size = byTitle.get('Perplexity vs model size');
+    const x = size!.data[0].x as number[];
+    expect([...x].sort((a, b) => a - b)).toEqual(x);
+  });
+
   it.skipIf(!haveTool('/usr/bin/chromium', 'opens the HTML exports of the executed notebooks'))(
     'HTML exports play the audio and draw every plotly figure offline',
     async () => {

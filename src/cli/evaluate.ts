@@ -1,0 +1,101 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_MIN_SEGMENT_SECONDS, DEFAULT_SEGMENT_SECONDS } from '../evaluation/dataset.js';
+import { EvaluationInputError } from '../evaluation/errors.js';
+import { evaluateModels, evaluationJson, writeEvaluationOutputs, type EvaluateResult } from '../evaluation/evaluateRun.js';
+import { intArg, numberArg } from './numberArgs.js';
+import { ProgressBar } from './progressBar.js';
+
+export interface EvaluateCliOptions {
+  model: string;
+  data?: string;
+  tokens?: string;
+  unconditional?: boolean;
+  out?: string;
+  json?: boolean;
+  report?: boolean;
+  segment?: number;
+  minSegment?: number;
+  dtype?: string;
+  decoderLayout?: string;
+  threads?: number;
+  quiet?: boolean;
+}
+
+/**
+ * `musicgen evaluate`: teacher-forced cross-entropy / perplexity of each model, a progress bar,
+ * Ctrl-C stopping between segments; writes results.csv/json and report.html with --out, one JSON
+ * object on stdout with --json, else a short table on stdout.
+ */
+export async function runEvaluate(o: EvaluateCliOptions): Promise<EvaluateResult> {
+  const models = o.model
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
+  if (models.length === 0) throw new EvaluationInputError('--model needs at least one model folder (A or A,B,...)');
+  if ((o.data === undefined) === (o.tokens === undefined)) {
+    throw new EvaluationInputError('give exactly one of --data <dataset> (audio, encoded on the fly) or --tokens <dir> (a musicgen encode cache)');
+  }
+  let bar: ProgressBar | null = null;
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await evaluateModels({
+      models,
+      data: o.data,
+      tokens: o.tokens,
+      unconditional: o.unconditional,
+      segment: o.segment,
+      minSegment: o.minSegment,
+      dtype: o.dtype,
+      decoderLayout: o.decoderLayout,
+      threads: o.threads,
+      signal: controller.signal,
+      progress: (p) => {
+        if (o.quiet) return;
+        bar ??= new ProgressBar('evaluate');
+        bar.update(p.done, p.total, `${p.unit} ${p.model}`);
+      },
+    });
+    (bar as ProgressBar | null)?.finish();
+    if (o.out) {
+      const note = o.unconditional ? 'Every item scored under the null condition (--unconditional).' : 'Text condition: each item\'s metadata description (null condition when it has none).';
+      const files = await writeEvaluationOutputs(resolve(o.out), result, { report: o.report, note });
+      if (!o.quiet) process.stderr.write(`wrote ${files.join(', ')}\n`);
+    }
+    if (o.json) process.stdout.write(`${JSON.stringify(evaluationJson(result))}\n`);
+    else {
+      for (const s of result.summaries) {
+        const ci = Number.isFinite(s.ppl.low) ? ` [${s.ppl.low.toFixed(3)}, ${s.ppl.high.toFixed(3)}]` : '';
+        const q = s.crossEntropy.map((c, k) => `ce_q${k + 1} ${c.mean.toFixed(4)}`).join('  ');
+        process.stdout.write(`${s.model}: ${s.items} segment(s)  ce ${s.ce.mean.toFixed(4)}  ppl ${s.ppl.mean.toFixed(3)}${ci}  ${q}\n`);
+      }
+    }
+    return result;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('evaluate')
+    .description('teacher-forced cross-entropy and perplexity (ce, ppl, ce_q1..ce_qK) of models on a dataset or a token cache')
+    .requiredOption('--model <dirs>', 'model folder(s), comma-separated: A or A,B,...')
+    .option('--data <dataset>', 'folder of audio files (AudioCraft .json metadata beside them) or a data.jsonl(.gz) manifest')
+    .option('--tokens <dir>', 'token cache made by musicgen encode')
+    .option('--unconditional', 'score every item under the null condition instead of its metadata description')
+    .option('--out <dir>', 'write results.csv, summary.csv, results.json and report.html here')
+    .option('--json', 'print one JSON object {items: [{id, frames, crossEntropy, perplexity, ce, ppl, ...}], summary}')
+    .option('--no-report', 'with --out: skip report.html')
+    .option('--segment <seconds>', `--data: segment length (default ${DEFAULT_SEGMENT_SECONDS})`, numberArg('--segment', 0.1, DEFAULT_SEGMENT_SECONDS))
+    .option('--min-segment <seconds>', `--data: drop a last remainder shorter than this (default ${DEFAULT_MIN_SEGMENT_SECONDS})`, numberArg('--min-segment', 0.02, DEFAULT_SEGMENT_SECONDS))
+    .option('--dtype <dtype>', 'decoder precision: fp32 (default), q8, ...')
+    .option('--decoder-layout <layout>', 'auto (default), kvbuffer or merged')
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)', intArg('--threads', 1, 1024))
+    .option('--quiet', 'no progress output')
+    .action(async (o: EvaluateCliOptions) => {
+      await runEvaluate(o);
+    });
+}
