@@ -5,6 +5,7 @@ import { convertAudio } from '../audio/convertAudio.js';
 import { readAudio } from '../audio/read.js';
 import { writeAudio } from '../audio/write.js';
 import { AbortError } from '../inference/errors.js';
+import { interruptible } from '../kernelInterrupt.js';
 import { parseModelConfig, type MusicgenModelConfig } from '../inference/modelConfig.js';
 import { MusicGen, type BatchItem, type BatchResult, type GenerateOptions } from '../inference/musicgen.js';
 import { batchCapacity, splitIntoBatches, type BatchPlanOptions } from './batchPlanner.js';
@@ -100,6 +101,16 @@ type Melody = { channels: Float32Array[]; sampleRate: number };
  * and sweep.json (the resolved spec) when done.
  */
 export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepRunOptions): Promise<SweepRunResult> {
+  // Kernel > Interrupt in a notebook stops a sweep too, between samples as well as between steps.
+  const interrupt = interruptible(opts.signal);
+  try {
+    return await runSweepWith(spec, { ...opts, signal: interrupt.signal });
+  } finally {
+    interrupt.close();
+  }
+}
+
+async function runSweepWith(spec: SweepSpec | ResolvedSweepSpec, opts: SweepRunOptions): Promise<SweepRunResult> {
   const resolved = parseSweepSpec(spec, opts.baseDir);
   const outDir = resolve(opts.outDir);
   try {
@@ -168,9 +179,15 @@ export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepR
       batchCount,
     });
 
+  const stopIfAborted = (): void => {
+    if (!opts.signal?.aborted) return;
+    throw new AbortError(
+      `sweep interrupted: ${doneSamples} of ${settings.length} samples are finished and kept in ${outDir}; run the same sweep again to resume`,
+    );
+  };
   for (const plan of plans) {
     if (plan.batches.length === 0) continue;
-    if (opts.signal?.aborted) throw new AbortError('sweep aborted by the caller (AbortSignal)');
+    stopIfAborted();
     const { model, config } = plan;
     log(`${model.name}: ${plan.batches.flat().length} samples in ${plan.batches.length} batch(es) of up to ${plan.batches[0].length}\n`);
     const generator = opts.loadModel ? await opts.loadModel(model) : await MusicGen.load(model.path, { dtype: model.dtype, threads: opts.threads });
@@ -195,6 +212,7 @@ export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepR
           );
         } catch (err) {
           memory.stop();
+          if (err instanceof AbortError) stopIfAborted();
           throw err;
         }
         const peak = memory.stop();
@@ -218,6 +236,7 @@ export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepR
         stepsBefore += batchSteps[batchIndex];
         batchIndex++;
         report(model.name, 0);
+        stopIfAborted();
       }
     } finally {
       await generator.dispose();

@@ -144,7 +144,7 @@ describe('sweep runner on the tiny preset', () => {
     const out = mkdtempSync(join(tmpdir(), 'sweep-resume-'));
     const first = counting(mg);
     const controller = new AbortController();
-    // Abort as soon as the first batch's samples are written: the second batch stops mid-way.
+    // Abort as soon as the first batch's samples are written: the second batch never starts.
     const run = runSweep(spec, {
       outDir: out,
       maxBatch: 4,
@@ -155,7 +155,8 @@ describe('sweep runner on the tiny preset', () => {
       },
     });
     await expect(run).rejects.toThrow(AbortError);
-    expect(first.calls).toEqual([4, 4]);
+    await expect(run).rejects.toThrow(`sweep interrupted: 4 of 8 samples are finished and kept in ${out}; run the same sweep again to resume`);
+    expect(first.calls).toEqual([4]);
     const finished = expandSweep(parseSweepSpec(spec))
       .map((s) => s.sampleId)
       .filter((id) => readSampleSidecar(out, id) !== null);
