@@ -124,6 +124,10 @@ describe('sweep runner on the tiny preset', () => {
     const fad = await groupEmbeddingMetric(result.rows, out, new FrechetAudioDistanceMetric(fakeEmbedder, reference), ['cfgCoef']);
     expect(fad.map((g) => [g.group.cfgCoef, g.n])).toEqual([[1, 4], [3, 4]]);
     expect(fad.every((g) => Number.isFinite(g.value) && g.value >= -1e-9)).toBe(true);
+    // Stopped by its signal once the first group is measured: no second group is read.
+    const stop = new AbortController();
+    const stopping = { name: 'fad_stop', measureSet: async () => (stop.abort(), 0) };
+    await expect(groupEmbeddingMetric(result.rows, out, stopping, ['cfgCoef'], { signal: stop.signal })).rejects.toThrow('fad_stop interrupted after 1 of 2 groups');
     // The MOS manifest: one system per setting, items matched by prompt and seed.
     const manifest = JSON.parse(readFileSync(result.files.manifest, 'utf8')) as { name: string; items: Array<{ id: string; system: string; audio: string; prompt: string }> };
     expect(manifest.name).toBe('tiny-grid');
