@@ -10,7 +10,7 @@
  * when no such operation is running (e.g. a plain `await sleep()`), or when one has not stopped
  * after a grace period (a step that takes longer, a model still loading).
  *
- * Installed on first use inside the tslab kernel only (tslab's executor sets
+ * Installed when the library is first imported inside the tslab kernel (its executor sets
  * `globalThis.__tslab__`); elsewhere `interruptible()` just passes the caller's signal through.
  * State lives on globalThis so two copies of this module (src and dist) share one controller.
  */
@@ -26,6 +26,12 @@ interface InterruptHub {
   /** The SIGINT listeners found at install time (tslab's executor.interrupt). */
   fallback: SigintListener[];
   graceMs: number;
+  /**
+   * The cell running at the last interrupt, known by its stdout writer: tslab installs a fresh
+   * process.stdout.write for every execute request. Operations that this cell starts after the
+   * interrupt (the rest of an `await` chain tslab stopped waiting for) start aborted.
+   */
+  interruptedCell: unknown;
 }
 
 /** Why the kernel signal aborted (its `reason`). */
@@ -69,6 +75,7 @@ export function installKernelInterrupt(opts: KernelInterruptOptions = {}): boole
     active: new Set(),
     fallback: [],
     graceMs: opts.graceMs ?? 5000,
+    interruptedCell: null,
   };
   (globalThis as Record<symbol, InterruptHub>)[HUB] = h;
   const runFallback = (): void => {
@@ -76,6 +83,7 @@ export function installKernelInterrupt(opts: KernelInterruptOptions = {}): boole
   };
   const onSigint = (): void => {
     const running = [...h.active];
+    h.interruptedCell = process.stdout.write;
     h.controller.abort(new KernelInterrupt());
     h.controller = new AbortController();
     if (running.length === 0) {
@@ -134,7 +142,9 @@ export function interruptible(signal?: AbortSignal): InterruptScope {
   if (!h) return { signal, byKernel: false, close: () => undefined };
   const token = {};
   h.active.add(token);
-  const kernel = h.controller.signal;
+  // Started by a cell that was interrupted already (e.g. a generate after a model load that
+  // tslab's own interrupt stopped waiting for): stop at once instead of running on unseen.
+  const kernel = h.interruptedCell === process.stdout.write ? AbortSignal.abort(new KernelInterrupt()) : h.controller.signal;
   return {
     signal: signal ? AbortSignal.any([signal, kernel]) : kernel,
     get byKernel() {
@@ -145,3 +155,7 @@ export function interruptible(signal?: AbortSignal): InterruptScope {
     },
   };
 }
+
+// In the kernel, from the first import of the library on: an interrupt that comes before any
+// generate (during a model load, say) must still mark its cell as interrupted.
+if (inTslabKernel()) installKernelInterrupt();

@@ -5,7 +5,7 @@ a sweep) on the tiny model whose progress callback writes the decoder step to a 
 the kernel with jupyter_client's KernelManager.interrupt_kernel() (SIGINT, what Notebook's
 Kernel > Interrupt sends), watches the step file, then runs one more cell. Prints one JSON object.
 
-usage: kernelInterrupt.py ROOT WORKDIR generate|sweep
+usage: kernelInterrupt.py ROOT WORKDIR generate|sweep|late
 """
 
 import json
@@ -52,6 +52,15 @@ const run = await runSweep(spec, {
 console.log(`sweep returned: ${run.skipped.length} skipped, ${run.generated.length} generated`);
 """ % json.dumps(str(WORK / 'sweep'))
 
+# Interrupted while it waits, before its generate starts: tslab's own interrupt ends the cell,
+# and the generate that the rest of the cell still starts must stop at once.
+LATE = """
+const late = await MusicGen.load(tiny.dir);
+writeFileSync(stepFile + '.waiting', 'yes');
+await new Promise((r) => setTimeout(r, 3000));
+await late.generate('solo piano', { params: { duration: 10 }, progress: (step, total) => writeFileSync(stepFile, `${step} ${total}`) });
+"""
+
 NEXT = """
 console.log(`next cell ran: 6 * 7 = ${6 * 7}`);
 """
@@ -92,6 +101,10 @@ def collect(kc, msg_id, timeout):
 
 def main():
     WORK.mkdir(parents=True, exist_ok=True)
+    print(json.dumps(session()))
+
+
+def session():
     os.environ['JUPYTER_PATH'] = os.pathsep.join(p for p in [str(ROOT / 'jupyter'), os.environ.get('JUPYTER_PATH', '')] if p)
     km = KernelManager(kernel_name='tslab')
     km.start_kernel(cwd=str(ROOT / 'notebooks'))
@@ -103,6 +116,23 @@ def main():
         status, out, err = run(kc, SETUP)
         if status != 'ok':
             raise SystemExit(f'setup cell failed: {err}')
+        if MODE == 'late':
+            msg_id = kc.execute(LATE)
+            waiting = Path(str(STEPS) + '.waiting')
+            deadline = time.monotonic() + 120
+            while not waiting.exists():
+                if time.monotonic() > deadline:
+                    raise SystemExit('the late cell never reached its wait')
+                time.sleep(0.02)
+            km.interrupt_kernel()
+            status, out, err = collect(kc, msg_id, 60)
+            result['status'], result['stdout'], result['stderr'] = status, out, err
+            time.sleep(6)  # past the end of the cell's 3 s wait
+            result['steps'] = read_steps()
+            status, out, err = run(kc, NEXT)
+            result['next'] = {'status': status, 'stdout': out, 'stderr': err}
+            kc.stop_channels()
+            return result
         msg_id = kc.execute(GENERATE if MODE == 'generate' else SWEEP)
         # Interrupt once the work is well under way.
         deadline = time.monotonic() + 120
@@ -134,7 +164,7 @@ def main():
         kc.stop_channels()
     finally:
         km.shutdown_kernel(now=True)
-    print(json.dumps(result))
+    return result
 
 
 if __name__ == '__main__':

@@ -25,7 +25,7 @@ interface InterruptRun extends CellRun {
 }
 
 /** test/notebooks/kernelInterrupt.py: the tslab kernel driven by jupyter_client, interrupted mid-cell. */
-function interruptKernel(mode: 'generate' | 'sweep'): InterruptRun {
+function interruptKernel(mode: 'generate' | 'sweep' | 'late'): InterruptRun {
   const work = join(tmp, mode);
   const env: NodeJS.ProcessEnv = { ...process.env, MUSICGEN_CACHE_DIR: join(tmp, 'cache') };
   delete env.MUSICGEN_MODEL;
@@ -65,5 +65,16 @@ describe.skipIf(!haveNbclient())('Kernel > Interrupt (jupyter_client interrupt_k
     expect(run.stderr.trim()).toMatch(new RegExp(`^AbortError: sweep interrupted: ${kept} of 5 samples are finished and kept in \\S+; run the same sweep again to resume$`));
     expect(run.next.status).toBe('ok');
     expect(run.resume).toEqual({ status: 'ok', stdout: `sweep returned: ${kept} skipped, ${5 - kept} generated\n`, stderr: '' });
+  }, 600_000);
+
+  it('a generate that an interrupted cell starts afterwards stops at once instead of running unseen', () => {
+    ensureDist();
+    const run = interruptKernel('late') as unknown as { status: string; stderr: string; steps: number[] | null; next: CellRun };
+    // Nothing of ours was running: tslab's own interrupt ended the cell while it waited...
+    expect(run.status).toBe('error');
+    expect(run.stderr).toContain('Interrupted asynchronously');
+    // ...and the generate that the rest of the cell started 3 s later never made a step.
+    expect(run.steps).toBeNull();
+    expect(run.next).toEqual({ status: 'ok', stdout: 'next cell ran: 6 * 7 = 42\n', stderr: '' });
   }, 600_000);
 });
