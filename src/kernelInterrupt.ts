@@ -120,18 +120,22 @@ export function installKernelInterrupt(opts: KernelInterruptOptions = {}): boole
   return true;
 }
 
+/** The kernel's signal for the running cell: aborted already when this cell was interrupted. */
+function currentSignal(h: InterruptHub): AbortSignal {
+  return h.interruptedCell === process.stdout.write ? AbortSignal.abort(new KernelInterrupt()) : h.controller.signal;
+}
+
 /** The signal Kernel > Interrupt aborts, for your own loops in a cell (undefined outside tslab). */
 export function kernelInterruptSignal(): AbortSignal | undefined {
   if (!hub()) installKernelInterrupt();
-  return hub()?.controller.signal;
+  const h = hub();
+  return h ? currentSignal(h) : undefined;
 }
 
 /** An operation running under the kernel's interrupt: observe `signal`, call close() when done. */
 export interface InterruptScope {
   /** The caller's signal combined with the kernel's (just the caller's outside tslab). */
   readonly signal: AbortSignal | undefined;
-  /** True when the kernel's interrupt (not the caller's signal) aborted this scope. */
-  readonly byKernel: boolean;
   close(): void;
 }
 
@@ -139,17 +143,14 @@ export interface InterruptScope {
 export function interruptible(signal?: AbortSignal): InterruptScope {
   if (!hub()) installKernelInterrupt();
   const h = hub();
-  if (!h) return { signal, byKernel: false, close: () => undefined };
+  if (!h) return { signal, close: () => undefined };
   const token = {};
   h.active.add(token);
   // Started by a cell that was interrupted already (e.g. a generate after a model load that
-  // tslab's own interrupt stopped waiting for): stop at once instead of running on unseen.
-  const kernel = h.interruptedCell === process.stdout.write ? AbortSignal.abort(new KernelInterrupt()) : h.controller.signal;
+  // tslab's own interrupt stopped waiting for), it stops at once instead of running on unseen.
+  const kernel = currentSignal(h);
   return {
     signal: signal ? AbortSignal.any([signal, kernel]) : kernel,
-    get byKernel() {
-      return kernel.aborted;
-    },
     close: () => {
       h.active.delete(token);
     },
