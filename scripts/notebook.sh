@@ -25,5 +25,12 @@ if [ ! -f dist/index.js ] || [ -n "$(find src -newer dist/index.js -name '*.ts' 
   node node_modules/typescript/bin/tsc -p tsconfig.build.json
 fi
 
+# Notebook refuses to run as root without --allow-root (containers, CI machines): add it, once, loudly.
+extra=()
+if [ "$(id -u)" = 0 ]; then
+  echo "running as root: starting Jupyter Notebook with --allow-root" >&2
+  extra+=(--allow-root)
+fi
+
 export JUPYTER_PATH="$root/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
-exec jupyter-notebook --notebook-dir="$root/notebooks" "$@"
+exec jupyter-notebook --notebook-dir="$root/notebooks" "${extra[@]}" "$@"

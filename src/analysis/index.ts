@@ -27,7 +27,7 @@ export {
   type SweepExecutionContext,
 } from './sweepRunner.js';
 export { readSampleSidecar, sampleWavPath, sampleSidecarPath, SAMPLES_DIR, type SampleSidecar } from './sampleFiles.js';
-export { flattenRow, metricValue, NUMERIC_METRICS, METRIC_LABELS, type SweepResultRow, type FlatRow, type FlatCell, type NumericMetric } from './sweepResults.js';
+export { flattenRow, metricValue, measurementsOf, NUMERIC_METRICS, PER_BATCH_METRICS, METRIC_LABELS, type SweepResultRow, type FlatRow, type FlatCell, type NumericMetric } from './sweepResults.js';
 export { toCsv } from './csv.js';
 export { mosManifestOf, systemOf, type MosManifest } from './mosManifest.js';
 export { decoderParameterCount } from './modelSize.js';
@@ -42,6 +42,7 @@ export {
   type SummaryOptions,
   type SummaryRecord,
 } from './resultsFrame.js';
+export { formatMeanInterval, formatSignificant, formatSummaryCell, summaryTableRows } from './summaryTable.js';
 
 // metrics
 export { codebookTokenStatistics, tokenStatistics, type CodebookTokenStatistics } from './metrics/tokenStatistics.js';

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { FigureDataError } from './errors.js';
 import { meanWithInterval } from './statistics.js';
-import { flattenRow, metricValue, NUMERIC_METRICS, type FlatCell, type SweepResultRow } from './sweepResults.js';
+import { flattenRow, measurementsOf, NUMERIC_METRICS, PER_BATCH_METRICS, type FlatCell, type SweepResultRow } from './sweepResults.js';
 
 type Danfo = typeof import('danfojs-node');
 export type DataFrame = InstanceType<Danfo['DataFrame']>;
@@ -51,7 +51,10 @@ export interface SummaryOptions {
   metrics?: readonly string[];
 }
 
-/** One group of a summary: its keys, sample count and per metric mean, 95 % CI half-width and bounds. */
+/**
+ * One group of a summary: its keys, sample count and per metric mean, 95 % CI half-width and
+ * bounds over `n` measurements (per-batch metrics: one per decoder batch; no CI below two).
+ */
 export interface SummaryRecord {
   group: Record<string, FlatCell>;
   n: number;
@@ -73,20 +76,25 @@ export function summarize(rows: readonly SweepResultRow[], opts: SummaryOptions)
     for (const g of opts.groupBy) group[g] = members[0][g];
     const out: SummaryRecord['metrics'] = {};
     for (const m of metrics) {
-      const s = meanWithInterval(members.map((r) => metricValue(r, m)));
+      const s = meanWithInterval(measurementsOf(members, m));
       out[m] = { mean: s.mean, ci95: s.ci95, low: s.low, high: s.high, n: s.n };
     }
     return { group, n: members.length, metrics: out };
   });
 }
 
-/** A summary as flat rows: group columns, n, then `<metric>_mean` and `<metric>_ci95` per metric. */
+/**
+ * A summary as flat rows: group columns, n (samples), then `<metric>_mean` and `<metric>_ci95` per
+ * metric; a metric measured once per batch also gets `<metric>_batches`, the measurements its
+ * mean and CI rest on (its CI is null with one batch: one measurement has no interval).
+ */
 export function summaryRows(rows: readonly SweepResultRow[], opts: SummaryOptions): Array<Record<string, FlatCell>> {
   return summarize(rows, opts).map((s) => {
     const out: Record<string, FlatCell> = { ...s.group, n: s.n };
     for (const [m, v] of Object.entries(s.metrics)) {
       out[`${m}_mean`] = Number.isFinite(v.mean) ? v.mean : null;
       out[`${m}_ci95`] = Number.isFinite(v.ci95) ? v.ci95 : null;
+      if (PER_BATCH_METRICS.has(m)) out[`${m}_batches`] = v.n;
     }
     return out;
   });

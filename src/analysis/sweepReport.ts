@@ -8,7 +8,8 @@ import { escapeHtml, figureDiv, inlinePlotlyScript } from './figures/figureHtml.
 import type { PlotlyFigure } from './figures/plotlyFigure.js';
 import { chromagramFigure, spectrogramFigure, waveformFigure } from './figures/signalFigures.js';
 import { cfgFigure, modelSizeFigure, temperatureTopKHeatmap } from './figures/sweepFigures.js';
-import { summaryRows, type GroupColumn } from './resultsFrame.js';
+import { summarize, type GroupColumn } from './resultsFrame.js';
+import { formatSignificant, formatSummaryCell } from './summaryTable.js';
 import { METRIC_LABELS, type FlatCell, type SweepResultRow } from './sweepResults.js';
 
 export interface ReportFigure {
@@ -73,7 +74,7 @@ export async function sweepReportFigures(rows: readonly SweepResultRow[], outDir
 
 function formatCell(v: FlatCell): string {
   if (v === null) return '–';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+  if (typeof v === 'number') return formatSignificant(v);
   return String(v);
 }
 
@@ -83,21 +84,19 @@ function htmlTable(header: string[], body: string[][], cls: string): string {
   return `<table class="${cls}"><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
 }
 
-/** Summary table: mean ± 95 % CI of the main metrics per model, CFG, temperature and top-k. */
+/**
+ * Summary table: mean ± 95 % CI of the main metrics per model, CFG, temperature and top-k; speed
+ * and memory count once per decoder batch (summaryTable.ts), so one batch shows one measurement.
+ */
 function summaryTableHtml(rows: readonly SweepResultRow[]): string {
   const groupBy: GroupColumn[] = ['model', 'cfgCoef', 'temperature', 'topK', 'topP'];
   const metrics = TABLE_METRICS.filter((m) => m !== 'chromaMatchRate' || rows.some((r) => r.chromaMatchRate !== null));
-  const summary = summaryRows(rows, { groupBy, metrics });
-  const body = summary.map((s) => [
-    ...groupBy.map((g) => escapeHtml(formatCell(s[g]))),
+  const body = summarize(rows, { groupBy, metrics }).map((s) => [
+    ...groupBy.map((g) => escapeHtml(formatCell(s.group[g]))),
     String(s.n),
-    ...metrics.map((m) => {
-      const mean = s[`${m}_mean`];
-      const ci = s[`${m}_ci95`];
-      return mean === null ? '–' : `${formatCell(mean)}${ci === null ? '' : ` ± ${formatCell(ci)}`}`;
-    }),
+    ...metrics.map((m) => escapeHtml(formatSummaryCell(m, s.metrics[m]))),
   ]);
-  return htmlTable([...groupBy, 'n', ...metrics.map((m) => METRIC_LABELS[m] ?? m)], body, 'summary');
+  return htmlTable([...groupBy, 'samples', ...metrics.map((m) => METRIC_LABELS[m] ?? m)], body, 'summary');
 }
 
 /** One line per sample with its settings, key metrics and an audio player. */
@@ -157,7 +156,7 @@ export async function writeSweepReport(outDir: string, rows: readonly SweepResul
     '</head><body>',
     `<h1>${escapeHtml(title)}</h1>`,
     `<p>${rows.length} samples, ${models.length} model(s): ${models.map(escapeHtml).join(', ')}. Metrics are measured on the raw model output, before normalisation; wall time is each sample's share of its batch. Files: <a href="results.csv">results.csv</a>, <a href="results.json">results.json</a>, <a href="manifest.json">manifest.json</a> (MOS sample set).</p>`,
-    '<h2>Summary (mean ± 95 % CI)</h2>',
+    '<h2>Summary (mean ± 95 % CI; speed, real-time factor and memory are measured once per decoder batch)</h2>',
     summaryTableHtml(rows),
     figureHtml,
     '<h2>Samples</h2>',

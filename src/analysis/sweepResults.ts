@@ -64,6 +64,39 @@ export const NUMERIC_METRICS = [
 ] as const;
 export type NumericMetric = (typeof NUMERIC_METRICS)[number];
 
+/**
+ * Columns measured once per decoder batch and copied onto each of its samples: speed, memory and
+ * wall time. A sample of a batch is not an independent measurement of them, so summaries count
+ * them once per batch (measurementsOf) — n samples of one batch are one measurement, no CI.
+ */
+export const PER_BATCH_METRICS: ReadonlySet<string> = new Set([
+  'batchWallMs',
+  'wallMs',
+  'realTimeFactor',
+  'stepsPerSecond',
+  'peakRssMb',
+  'maxRssMb',
+  'textEncoderMs',
+  'decoderMs',
+  'codecMs',
+  'decoderCalls',
+]);
+
+/**
+ * The measurements of `metric` among `rows`: one per row, or one per decoder batch for
+ * PER_BATCH_METRICS. A batch is one generateBatch call: its index within a run and its wall time
+ * (a resumed run numbers its batches from 0 again, the wall time tells them apart).
+ */
+export function measurementsOf(rows: readonly SweepResultRow[], metric: string): number[] {
+  if (!PER_BATCH_METRICS.has(metric)) return rows.map((r) => metricValue(r, metric)).filter((v): v is number => v !== null);
+  const byBatch = new Map<string, number>();
+  for (const r of rows) {
+    const v = metricValue(r, metric);
+    if (v !== null) byBatch.set(`${r.model}|${r.batchIndex}|${r.batchWallMs}`, v);
+  }
+  return [...byBatch.values()];
+}
+
 /** Human labels (with units) for axes and tables. */
 export const METRIC_LABELS: Record<string, string> = {
   wallMs: 'wall time per sample (ms)',

@@ -5,6 +5,7 @@ import { convertAudio } from '../audio/convertAudio.js';
 import { readAudio } from '../audio/read.js';
 import { writeAudio } from '../audio/write.js';
 import { AbortError } from '../inference/errors.js';
+import { interruptible } from '../kernelInterrupt.js';
 import { parseModelConfig, type MusicgenModelConfig } from '../inference/modelConfig.js';
 import { outputFolderProblem } from '../outputFolder.js';
 import { MusicGen, type BatchItem, type BatchResult, type GenerateOptions } from '../inference/musicgen.js';
@@ -148,6 +149,16 @@ type Melody = { channels: Float32Array[]; sampleRate: number };
  * and sweep.json (the resolved spec) when done.
  */
 export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepRunOptions): Promise<SweepRunResult> {
+  // Kernel > Interrupt in a notebook stops a sweep too, between samples as well as between steps.
+  const interrupt = interruptible(opts.signal);
+  try {
+    return await runSweepWith(spec, { ...opts, signal: interrupt.signal });
+  } finally {
+    interrupt.close();
+  }
+}
+
+async function runSweepWith(spec: SweepSpec | ResolvedSweepSpec, opts: SweepRunOptions): Promise<SweepRunResult> {
   const resolved = parseSweepSpec(spec, opts.baseDir);
   const outDir = resolve(opts.outDir);
   // Checked now, made when the first sample is written: a sweep that fails on its inputs (a
@@ -231,41 +242,54 @@ export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepR
       batchCount: planned.length,
     });
 
+  const stopIfAborted = (): void => {
+    if (!opts.signal?.aborted) return;
+    throw new AbortError(
+      `sweep interrupted: ${doneSamples} of ${settings.length} samples are finished and kept in ${outDir}; run the same sweep again to resume`,
+    );
+  };
   const executor = opts.executor ?? localExecutor(opts);
-  await executor.run(planned, {
-    spec: resolved,
-    signal: opts.signal,
-    log,
-    onStep: (batch, done, total) => {
-      stepsTotal[batch.index] = total;
-      stepsDone[batch.index] = done;
-      report(batch.model.name);
-    },
-    onDone: async (batch, out) => {
-      const { result, wallMs } = out;
-      makeOutDir();
-      batches.push({ model: batch.model.name, sampleIds: batch.settings.map((s) => s.sampleId), decoderCalls: result.timings.decoderCalls, wallMs });
-      for (const [i, s] of batch.settings.entries()) {
-        if (rowsById.has(s.sampleId)) continue;
-        const row = await finishSample(outDir, resolved, s, i, result, {
-          batchIndex: batch.index,
-          batchSize: batch.settings.length,
-          wallMs,
-          peakRssBytes: out.peakRssBytes,
-          maxRssBytes: out.maxRssBytes,
-          config: batch.config,
-          melody: s.prompt.melody ? melodies.get(s.prompt.id) ?? null : null,
-          embeddingMetrics: opts.embeddingMetrics ?? [],
-        });
-        rowsById.set(s.sampleId, row);
-        generated.push(s.sampleId);
-        doneSamples++;
-      }
-      stepsDone[batch.index] = stepsTotal[batch.index];
-      finishedBatches++;
-      report(batch.model.name);
-    },
-  });
+  try {
+    await executor.run(planned, {
+      spec: resolved,
+      signal: opts.signal,
+      log,
+      onStep: (batch, done, total) => {
+        stepsTotal[batch.index] = total;
+        stepsDone[batch.index] = done;
+        report(batch.model.name);
+      },
+      onDone: async (batch, out) => {
+        const { result, wallMs } = out;
+        makeOutDir();
+        batches.push({ model: batch.model.name, sampleIds: batch.settings.map((s) => s.sampleId), decoderCalls: result.timings.decoderCalls, wallMs });
+        for (const [i, s] of batch.settings.entries()) {
+          if (rowsById.has(s.sampleId)) continue;
+          const row = await finishSample(outDir, resolved, s, i, result, {
+            batchIndex: batch.index,
+            batchSize: batch.settings.length,
+            wallMs,
+            peakRssBytes: out.peakRssBytes,
+            maxRssBytes: out.maxRssBytes,
+            config: batch.config,
+            melody: s.prompt.melody ? melodies.get(s.prompt.id) ?? null : null,
+            embeddingMetrics: opts.embeddingMetrics ?? [],
+          });
+          rowsById.set(s.sampleId, row);
+          generated.push(s.sampleId);
+          doneSamples++;
+        }
+        stepsDone[batch.index] = stepsTotal[batch.index];
+        finishedBatches++;
+        report(batch.model.name);
+        stopIfAborted();
+      },
+    });
+  } catch (err) {
+    // An interrupt (Ctrl-C, Kernel > Interrupt) ends with what is kept and how to resume.
+    if (err instanceof AbortError) stopIfAborted();
+    throw err;
+  }
 
   const rows = settings.map((s) => rowsById.get(s.sampleId)!);
   makeOutDir();

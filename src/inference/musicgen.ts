@@ -1,8 +1,9 @@
 import { randomInt } from 'node:crypto';
 import type * as ort from 'onnxruntime-node';
 import { AudioCodec } from './audioCodec.js';
+import { interruptible } from '../kernelInterrupt.js';
 import type { DecoderConditioning } from './decoderState.js';
-import { GenerationInputError, MissingModelFileError } from './errors.js';
+import { AbortError, GenerationInputError, MissingModelFileError } from './errors.js';
 import { resolveGenerationParams, type GenerationParams, type ResolvedGenerationParams } from './generationParams.js';
 import { locateModelFiles, type ModelFiles } from './modelFiles.js';
 import type { MusicgenModelConfig } from './modelConfig.js';
@@ -56,8 +57,11 @@ function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-/** Descriptions, or token ids already made by a T5 tokenizer (right-padded, mask 1 = token). */
-export type GenerationInput = readonly string[] | TokenizedBatch;
+/**
+ * Descriptions (a list as in AudioCraft, or one string as in transformers.js: one item), or token
+ * ids already made by a T5 tokenizer (right-padded, mask 1 = token).
+ */
+export type GenerationInput = string | readonly string[] | TokenizedBatch;
 
 export interface GenerateOptions {
   /** Called after every decoder step with (generated steps, total steps). */
@@ -117,6 +121,13 @@ export interface BatchResult extends GenerationResult {
 
 /** Chroma [B, chromaLength, 12] for a window; `multiWindow` when the output spans several. */
 type WindowChroma = (window: GenerationWindow, multiWindow: boolean) => Float32Array;
+
+/** What some generate calls add to the windows loop: melody chroma, an audio prompt, per-item settings. */
+interface WindowExtras {
+  chromaForWindow?: WindowChroma;
+  prompt?: { codes: Int32Array; frames: number };
+  perItem?: ItemSettings[];
+}
 
 /** Conditioning of B items: text states (or none), and chroma for melody models. */
 interface Condition {
@@ -234,6 +245,7 @@ export class MusicGen {
   }
 
   private tokenize(input: GenerationInput): TokenizedBatch {
+    if (typeof input === 'string') input = [input];
     if (Array.isArray(input)) {
       if (input.length === 0) throw new GenerationInputError('generate() needs at least one description (got an empty list)');
       if (!this.tokenizer) {
@@ -485,12 +497,30 @@ export class MusicGen {
     return out;
   }
 
-  private async generateFrom(
-    condition: Condition,
-    textEncoderMs: number,
-    opts: GenerateOptions,
-    extras: { chromaForWindow?: WindowChroma; prompt?: { codes: Int32Array; frames: number }; perItem?: ItemSettings[] } = {},
-  ): Promise<GenerationResult> {
+  /** runWindows under the notebook kernel's interrupt too (src/kernelInterrupt.ts); the AbortError says where it stopped. */
+  private async generateFrom(condition: Condition, textEncoderMs: number, opts: GenerateOptions, extras: WindowExtras = {}): Promise<GenerationResult> {
+    const interrupt = interruptible(opts.signal);
+    let at = { step: 0, total: 0 };
+    const stopped = (): AbortError =>
+      new AbortError(at.total > 0 ? `generation interrupted at step ${at.step} of ${at.total}` : 'generation interrupted before its first decoder step');
+    const progress = (step: number, total: number): void => {
+      at = { step, total };
+      opts.progress?.(step, total);
+    };
+    try {
+      const result = await this.runWindows(condition, textEncoderMs, { ...opts, signal: interrupt.signal, progress }, extras);
+      // Aborted during EnCodec (after the last step): the interrupted cell must still stop here.
+      if (interrupt.signal?.aborted) throw stopped();
+      return result;
+    } catch (err) {
+      if (err instanceof AbortError && interrupt.signal?.aborted) throw stopped();
+      throw err;
+    } finally {
+      interrupt.close();
+    }
+  }
+
+  private async runWindows(condition: Condition, textEncoderMs: number, opts: GenerateOptions, extras: WindowExtras = {}): Promise<GenerationResult> {
     const params = this.resolve(opts.params);
     const seed = params.seed ?? randomInt(0, 2 ** 31);
     const open0 = this.decoderOpening ? null : performance.now();

@@ -60,6 +60,9 @@ export function tslabBundleWriter(): BundleWriter | null {
   };
 }
 
+/** Set once a figure output carried plotly.js in this kernel (shared by every NotebookDisplay). */
+const PLOTLY_SENT = Symbol.for('musicgen-ts.plotlySent');
+
 /** Order in which a single-MIME fallback picks what to show. */
 const FALLBACK_ORDER = ['text/html', 'image/png', 'text/markdown', 'text/plain'];
 
@@ -121,14 +124,18 @@ export class NotebookDisplay {
   }
 
   /**
-   * A plotly figure as one output: plotly JSON, HTML drawing it with plotly.js inline, and a PNG
-   * fallback (what untrusted notebooks, GitHub and nbconvert without scripts show).
+   * A plotly figure as one output: plotly JSON, HTML drawing it with plotly.js, and a PNG (also
+   * inside the HTML: what untrusted notebooks, GitHub and nbconvert without scripts show).
+   * plotly.js itself (~4.8 MB) goes with the first figure of the kernel session only.
    */
   async figure(figure: PlotlyFigure): Promise<void> {
     const png = await this.renderPng(figure);
     const t = figure.layout.title;
     const title = typeof t === 'string' ? t : t && typeof t === 'object' && !Array.isArray(t) && typeof t.text === 'string' ? t.text : 'figure';
-    this.show({ ...notebookBundle(figure, png), 'text/plain': `[figure: ${title}]` });
+    const session = globalThis as Record<symbol, boolean | undefined>;
+    const includePlotly = !session[PLOTLY_SENT];
+    this.show({ ...notebookBundle(figure, png, { includePlotly }), 'text/plain': `[figure: ${title}]` });
+    session[PLOTLY_SENT] = true;
   }
 
   private async renderPng(figure: PlotlyFigure): Promise<Uint8Array | undefined> {

@@ -5,3 +5,4 @@ export * from './display.js';
 export * from './models.js';
 export { mosFigure } from './mosFigure.js';
 export { simulateRaters, type SimulatedRatersOptions, type SimulationSummary } from './mosSimulation.js';
+export { installKernelInterrupt, kernelInterruptSignal, type KernelInterruptOptions } from '../kernelInterrupt.js';

@@ -94,12 +94,13 @@ export function tableBundle(table: TableLike, opts: TableBundleOptions = {}): Mi
   const align = (c: number): string => (numeric[c] ? ' style="text-align:right"' : '');
   const more = rows.length > shown.length ? ` (${rows.length - shown.length} more rows not shown)` : '';
   const caption = opts.caption || more ? `<caption>${escapeHtml(opts.caption ?? '')}${more}</caption>` : '';
+  // Scrolls sideways inside its own box: a wide table in Notebook 6 lost its last columns.
   const html =
-    `<table class="musicgen-table dataframe">${caption}<thead><tr>` +
+    `<div style="overflow-x:auto;max-width:100%"><table class="musicgen-table dataframe">${caption}<thead><tr>` +
     columns.map((c, i) => `<th${align(i)}>${escapeHtml(c)}</th>`).join('') +
     `</tr></thead><tbody>` +
     shown.map((r) => `<tr>${r.map((v, i) => `<td${align(i)}>${escapeHtml(v)}</td>`).join('')}</tr>`).join('') +
-    `</tbody></table>`;
+    `</tbody></table></div>`;
   const widths = columns.map((c, i) => Math.max(c.length, ...shown.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
   const text = [opts.caption, line(columns), ...shown.map(line), more.trim() || undefined].filter((s) => s !== undefined && s !== '').join('\n');

@@ -10,6 +10,12 @@ export function mosFigure(systems: readonly SystemSummary[], scale: Scale, title
   const info = SCALE_INFO[scale];
   const layout = baseLayout(title, 'system', `MOS (${scale.toUpperCase()}, ${info.min}-${info.max})`);
   layout.yaxis = { title: { text: `MOS (${scale.toUpperCase()}, ${info.min}-${info.max})` }, range: [info.min, info.max] };
+  layout.xaxis = {
+    title: { text: 'system' },
+    tickmode: 'array',
+    tickvals: systems.map((s) => s.system),
+    ticktext: systems.map((s) => `${s.system}<br>n=${s.n}`),
+  };
   return {
     data: [
       {
@@ -20,7 +26,8 @@ export function mosFigure(systems: readonly SystemSummary[], scale: Scale, title
         // No interval with a single rating: plotly draws no bar for 0.
         error_y: { type: 'data', array: systems.map((s) => round(s.ci95 ?? 0, 4)), visible: true },
         text: systems.map((s) => `n=${s.n}`),
-        textposition: 'inside',
+        // Under each bar's name (tick labels below): drawn on the bar, the label sat on the CI whisker.
+        textposition: 'none',
         hovertemplate: '%{x}<br>MOS %{y} ± %{error_y.array}<br>%{text}<extra></extra>',
       },
     ],

@@ -124,6 +124,10 @@ describe('sweep runner on the tiny preset', () => {
     const fad = await groupEmbeddingMetric(result.rows, out, new FrechetAudioDistanceMetric(fakeEmbedder, reference), ['cfgCoef']);
     expect(fad.map((g) => [g.group.cfgCoef, g.n])).toEqual([[1, 4], [3, 4]]);
     expect(fad.every((g) => Number.isFinite(g.value) && g.value >= -1e-9)).toBe(true);
+    // Stopped by its signal once the first group is measured: no second group is read.
+    const stop = new AbortController();
+    const stopping = { name: 'fad_stop', measureSet: async () => (stop.abort(), 0) };
+    await expect(groupEmbeddingMetric(result.rows, out, stopping, ['cfgCoef'], { signal: stop.signal })).rejects.toThrow('fad_stop interrupted after 1 of 2 groups');
     // The MOS manifest: one system per setting, items matched by prompt and seed.
     const manifest = JSON.parse(readFileSync(result.files.manifest, 'utf8')) as { name: string; items: Array<{ id: string; system: string; audio: string; prompt: string }> };
     expect(manifest.name).toBe('tiny-grid');
@@ -144,7 +148,7 @@ describe('sweep runner on the tiny preset', () => {
     const out = mkdtempSync(join(tmpdir(), 'sweep-resume-'));
     const first = counting(mg);
     const controller = new AbortController();
-    // Abort as soon as the first batch's samples are written: the second batch stops mid-way.
+    // Abort as soon as the first batch's samples are written: the second batch never starts.
     const run = runSweep(spec, {
       outDir: out,
       maxBatch: 4,
@@ -155,7 +159,8 @@ describe('sweep runner on the tiny preset', () => {
       },
     });
     await expect(run).rejects.toThrow(AbortError);
-    expect(first.calls).toEqual([4, 4]);
+    await expect(run).rejects.toThrow(`sweep interrupted: 4 of 8 samples are finished and kept in ${out}; run the same sweep again to resume`);
+    expect(first.calls).toEqual([4]);
     const finished = expandSweep(parseSweepSpec(spec))
       .map((s) => s.sampleId)
       .filter((id) => readSampleSidecar(out, id) !== null);

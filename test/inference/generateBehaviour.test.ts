@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { AbortError, GenerationInputError, GraphMismatchError, MissingModelFileError } from '../../src/inference/errors.js';
 import { InvalidGenerationParamError } from '../../src/inference/generationParams.js';
 import { MusicGen } from '../../src/inference/musicgen.js';
@@ -33,6 +34,15 @@ describe('generation behaviour on a random tiny model', () => {
     const batch = await mg.generate(['calm piano', 'fast drums'], { params: { frames: 20, seed: 5 } });
     const alone = await mg.generate(['calm piano'], { params: { frames: 20, seed: 5 } });
     expect(alone.codes[0]).toEqual(batch.codes[0]);
+  });
+
+  it('takes one description as a string (transformers.js) as well as a list (AudioCraft)', async () => {
+    const mg = await MusicGen.load(synthesizedPreset('tiny'), { threads: 1 });
+    const opts = { params: { frames: 12, seed: 8 } };
+    const one = await mg.generate('solo piano', opts);
+    const list = await mg.generate(['solo piano'], opts);
+    expect(one.codes.length).toBe(1);
+    expect(one.codes).toEqual(list.codes);
   });
 
   it('reports progress up to (total, total) and returns the requested length', async () => {
@@ -80,6 +90,10 @@ describe('generation behaviour on a random tiny model', () => {
     const p = mg.generate(['x'], { params: { frames: 200 }, signal: controller.signal, progress: (d) => d === 10 && controller.abort() });
     await expect(p).rejects.toBeInstanceOf(AbortError);
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    // 200 frames + 3 delays: the error says which step of how many, in one printed line.
+    const err = (await p.catch((e: unknown) => e)) as AbortError;
+    expect(err.message).toBe('generation interrupted at step 10 of 203');
+    expect(inspect(err)).toBe('AbortError: generation interrupted at step 10 of 203');
 
     const out = join(work, 'aborted');
     const cli = runGenerate(['x'], { model: synthesizedPreset('tiny'), out, strategy: 'peak', frames: '400', quiet: true, threads: '1' });

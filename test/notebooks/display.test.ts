@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../src/audio/wavCodec.js';
 import { NotebookDisplay, type DisplayContent, type TslabDisplay } from '../../src/notebook/display.js';
 import { plotlyBundleSource } from '../../src/analysis/figures/figureHtml.js';
@@ -64,6 +64,11 @@ describe('tableBundle', () => {
 });
 
 describe('NotebookDisplay', () => {
+  // Each test starts as a fresh kernel session (no figure has carried plotly.js yet).
+  beforeEach(() => {
+    delete (globalThis as Record<symbol, unknown>)[Symbol.for('musicgen-ts.plotlySent')];
+  });
+
   it('sends a figure as one display_data: plotly JSON, HTML with plotly.js, PNG fallback, title', async () => {
     const { tslab, sent } = fakeTslab();
     const messages: DisplayContent[] = [];
@@ -84,6 +89,18 @@ describe('NotebookDisplay', () => {
     expect(html.length).toBeGreaterThan(plotlyBundleSource().length);
     // The title's "</script>" cannot end the drawing script early.
     expect(html.split('<script>').length).toBe(html.split('</script>').length);
+    // The PNG also sits in the HTML as an <img>: untrusted notebooks strip the scripts, keep it.
+    expect(html).toContain('<img src="data:image/png;base64,AQID" alt="Entropy &lt;/script&gt;"');
+
+    // plotly.js goes with the first figure of the kernel session only.
+    await show.figure({ ...fig, layout: { title: { text: 'second' } } });
+    await new NotebookDisplay(tslab, { writeBundle: (c) => void messages.push(c), figurePng }).figure(fig);
+    for (const m of messages.slice(1)) {
+      const later = m.data['text/html'] as string;
+      expect(later.length).toBeLessThan(5000);
+      expect(later).toContain('Plotly.newPlot');
+      expect(later).toContain('<img src="data:image/png;base64,AQID"');
+    }
   });
 
   it('shows figures without a PNG when told not to render one', async () => {

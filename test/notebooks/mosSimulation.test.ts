@@ -65,5 +65,8 @@ describe('mosFigure', () => {
     expect(fig.data[0].y).toEqual([3.2, 4]);
     expect((fig.data[0].error_y as { array: number[] }).array).toEqual([0.7, 0]);
     expect((fig.layout.yaxis as { range: number[] }).range).toEqual([1, 5]);
+    // The rating counts label the systems below the axis, not the bars (where the whiskers are).
+    expect(fig.data[0].textposition).toBe('none');
+    expect((fig.layout.xaxis as { ticktext: string[] }).ticktext).toEqual(['a<br>n=10', 'b<br>n=1']);
   });
 });

@@ -97,3 +97,15 @@ export function figures(nb: { cells: Cell[] }): (PlotlyJson & { title: string; h
       return { ...fig, title, html: joined(d.data['text/html']), png: d.data['image/png'] as string | undefined };
     });
 }
+
+/**
+ * Builds dist/ when src/ is newer (kernel tests import ../dist from notebooks/), one build at a
+ * time across test files: the same lock as scripts/run-notebooks.
+ */
+export function ensureDist(): void {
+  const script =
+    'stale() { [ ! -f dist/index.js ] || [ -n "$(find src -newer dist/index.js -name \'*.ts\' -print -quit)" ]; }; ' +
+    'mkdir -p dist; exec 9>dist/.notebook-build.lock; flock 9; if stale; then node node_modules/typescript/bin/tsc -p tsconfig.build.json; fi';
+  const r = spawnSync('bash', ['-c', script], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building dist/ failed:\n${r.stdout}${r.stderr}`);
+}

@@ -1,11 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../src/audio/wavCodec.js';
 import { haveTool } from '../helpers/tools.js';
 import { displays, figures, haveNbclient, joined, readNotebook, ROOT, runNotebooks, stdoutText, type RunResult } from './notebookRun.js';
-import { CHROMIUM_ARGS } from '../helpers/browser.js';
+import { CHROMIUM_ARGS, pixelStats } from '../helpers/browser.js';
+import { startNotebookServer } from './notebookServer.js';
 
 const NOTEBOOKS = join(ROOT, 'notebooks');
 // Where CI keeps the executed copies and HTML exports (git-ignored).
@@ -159,6 +160,68 @@ describe.skipIf(!haveNbclient())('notebooks executed headless (scripts/run-noteb
     const x = size!.data[0].x as number[];
     expect([...x].sort((a, b) => a - b)).toEqual(x);
   });
+
+  it('executed notebooks stay small: plotly.js travels once per notebook, not once per figure', () => {
+    for (const name of ['03-sampling-sweeps', '04-model-sizes-and-cfg', '05-mos-session']) {
+      const path = join(EXECUTED, `${name}.ipynb`);
+      expect(statSync(path).size, name).toBeLessThan(6 * 2 ** 20);
+      const htmls = figures(readNotebook(path)).map((f) => f.html);
+      expect(htmls.filter((h) => h.length > 1e6).length, name).toBe(1);
+    }
+  });
+
+  it.skipIf(!haveTool('/usr/bin/chromium', 'opens the executed notebooks in Notebook 6') || !haveTool('jupyter-notebook', 'serves the executed notebooks'))(
+    'opened untrusted in Notebook 6, every figure shows as an image with non-blank pixels; trusted, plotly draws them',
+    async () => {
+      const served = mkdtempSync(join(tmpdir(), 'musicgen-nb-untrusted-'));
+      const names = ['03-sampling-sweeps', '04-model-sizes-and-cfg', '05-mos-session'];
+      for (const name of names) copyFileSync(join(EXECUTED, `${name}.ipynb`), join(served, `${name}.ipynb`));
+      const server = await startNotebookServer(served, join(served, '.home'));
+      const { chromium } = await import('playwright-core');
+      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+      try {
+        const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        for (const name of names) {
+          const expected = figures(executed(`${name}.ipynb`)).length;
+          expect(expected, name).toBeGreaterThan(0);
+          await page.goto(server.url(`notebooks/${name}.ipynb`));
+          await page.waitForFunction(`window.IPython && IPython.notebook && IPython.notebook._fully_loaded`, undefined, { timeout: 60_000 });
+          expect(await page.evaluate('IPython.notebook.trusted'), name).toBe(false);
+          const figs = page.locator('.output_subarea .musicgen-figure');
+          await expect.poll(() => figs.count(), { timeout: 30_000 }).toBe(expected);
+          // Untrusted: the scripts were stripped, so plotly drew nothing; the PNG shows instead.
+          expect(await page.locator('.js-plotly-plot').count(), name).toBe(0);
+          for (let i = 0; i < expected; i++) {
+            const img = figs.nth(i).locator('img');
+            await img.scrollIntoViewIfNeeded();
+            // A decoded image (page code typed loosely: the test tsconfig has no DOM lib).
+            await expect.poll(() => img.evaluate((el) => (el as unknown as { complete: boolean; naturalWidth: number }).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
+            const stats = await pixelStats(context, await img.screenshot());
+            expect(stats.width, `${name} figure ${i}`).toBeGreaterThan(300);
+            expect(stats.variance, `${name} figure ${i}`).toBeGreaterThan(100);
+            expect(stats.nonBackground, `${name} figure ${i}`).toBeGreaterThan(0.02);
+          }
+          // Trusted (Notebook's own Trust dialog, which saves and reloads): plotly.js, carried by
+          // the first figure only, draws every figure in place of its PNG.
+          await page.evaluate('IPython.notebook.trust_notebook()');
+          await page.locator('.modal-footer button', { hasText: 'Trust' }).click();
+          await page.waitForFunction(`window.IPython && IPython.notebook && IPython.notebook._fully_loaded && IPython.notebook.trusted`, undefined, { timeout: 60_000 });
+          await expect.poll(() => page.locator('.musicgen-figure.js-plotly-plot .main-svg').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(expected);
+          expect(await page.locator('.musicgen-figure.js-plotly-plot').count(), name).toBe(expected);
+          expect(await page.locator('.musicgen-figure img').count(), name).toBe(0);
+        }
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
+        await server.close();
+        rmSync(served, { recursive: true, force: true });
+      }
+    },
+    240_000,
+  );
 
   it.skipIf(!haveTool('/usr/bin/chromium', 'opens the HTML exports of the executed notebooks'))(
     'HTML exports play the audio and draw every plotly figure offline',

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from './notebookRun.js';
+import { ensureDist, ROOT } from './notebookRun.js';
 import { MALLOC_TUNABLES } from '../../src/cli/mallocTunables.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'musicgen-nb-scripts-'));
@@ -53,5 +53,34 @@ describe('scripts/notebook.sh (npm run notebook)', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('Jupyter Notebook is not installed');
     expect(r.stderr).toContain('apt-get install -y --no-install-recommends jupyter-notebook');
+  });
+});
+
+describe('scripts/notebook.sh as root and as a normal user', () => {
+  // A stand-in jupyter-notebook that prints the arguments it was given.
+  const fake = join(tmp, 'fake-jupyter');
+  mkdirSync(fake, { recursive: true });
+  writeFileSync(join(fake, 'jupyter-notebook'), '#!/bin/sh\necho "jupyter-notebook $*"\n');
+  chmodSync(join(fake, 'jupyter-notebook'), 0o755);
+  chmodSync(tmp, 0o755);
+  const run = (prefix: string[]) => {
+    ensureDist(); // the script would otherwise build dist/ itself
+    const [cmd, ...args] = [...prefix, '/bin/bash', join(ROOT, 'scripts', 'notebook.sh'), '--port', '8899'];
+    return spawnSync(cmd, args, { env: { PATH: `${fake}:/usr/bin:/bin`, HOME: tmp }, encoding: 'utf8' });
+  };
+
+  it.skipIf(process.getuid?.() !== 0)('as root adds --allow-root and says so once', () => {
+    const r = run([]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`jupyter-notebook --notebook-dir=${ROOT}/notebooks --allow-root --port 8899`);
+    expect(r.stderr.match(/--allow-root/g)?.length).toBe(1);
+  });
+
+  it.skipIf(process.getuid?.() === 0 && !existsSync('/usr/bin/setpriv'))('as a normal user passes no root flag', () => {
+    // Root runs the script as nobody; a normal user runs it as themselves.
+    const r = run(process.getuid?.() === 0 ? ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`jupyter-notebook --notebook-dir=${ROOT}/notebooks --port 8899`);
+    expect(r.stderr).not.toContain('root');
   });
 });

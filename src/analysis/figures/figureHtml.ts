@@ -64,19 +64,46 @@ export interface NotebookMimeBundle {
   'image/png'?: string;
 }
 
+/** Options of notebookBundle. */
+export interface NotebookBundleOptions {
+  /**
+   * Put plotly.js (~4.8 MB) in this output (default true). A notebook needs it once: figures of
+   * later outputs draw with the copy an earlier output loaded (NotebookDisplay sends it with the
+   * first figure of a kernel session), and show their PNG where no copy is on the page.
+   */
+  includePlotly?: boolean;
+}
+
+/** Queue of figures waiting for plotly.js on a notebook page (outputs may render before the bundle). */
+const PLOT_QUEUE = 'musicgenPlotQueue';
+
 /**
- * One notebook output carrying the figure three ways: plotly JSON (JupyterLab renders it), HTML
- * with plotly inlined (classic Notebook, nbconvert HTML; loads the bundle once per page) and a PNG
- * fallback when given (render it with FigureRenderer.toPng).
+ * One notebook output carrying the figure three ways: plotly JSON (JupyterLab with its plotly
+ * extension), HTML that draws it with plotly.js (classic Notebook, nbconvert HTML) and a PNG.
+ * The PNG is also an <img> inside the HTML, replaced when plotly draws: Notebook 6 and JupyterLab
+ * pick text/html before image/png even for untrusted notebooks and strip its scripts, so without
+ * it an untrusted notebook (any notebook from a colleague or a repository) showed an empty figure.
  */
-export function notebookBundle(figure: PlotlyFigure, png?: Uint8Array): NotebookMimeBundle {
+export function notebookBundle(figure: PlotlyFigure, png?: Uint8Array, opts: NotebookBundleOptions = {}): NotebookMimeBundle {
   const id = `plot-${randomBytes(6).toString('hex')}`;
+  const png64 = png ? Buffer.from(png).toString('base64') : undefined;
+  const t = figure.layout.title;
+  const title = typeof t === 'string' ? t : t && typeof t === 'object' && !Array.isArray(t) && typeof t.text === 'string' ? t.text : 'figure';
+  const fallback = png64 ? `<img src="data:image/png;base64,${png64}" alt="${escapeHtml(title)}" style="max-width:100%">` : '';
+  const draw =
+    `function(){var el=document.getElementById(${JSON.stringify(id)});if(!el)return;el.innerHTML='';el.style.height='420px';` +
+    `Plotly.newPlot(el, ${scriptJson(figure.data)}, ${scriptJson(figure.layout)}, ${JSON.stringify(PLOT_CONFIG)});}`;
+  // Loads the bundle once per page, then draws every figure that was waiting for it.
+  const bundle =
+    opts.includePlotly === false
+      ? ''
+      : `<script>if (!window.Plotly) {${plotlyBundleSource().replace(/<\/script/gi, '<\\/script')}\n}\n` +
+        `(window.${PLOT_QUEUE}||[]).splice(0).forEach(function(f){f();});</script>\n`;
   const html =
-    `<div id="${id}" style="width:100%;height:420px"></div>\n` +
-    // The bundle is evaluated only when no earlier output on the page loaded plotly.
-    `<script>if (!window.Plotly) {${plotlyBundleSource().replace(/<\/script/gi, '<\\/script')}\n}</script>\n` +
-    `<script>Plotly.newPlot(${JSON.stringify(id)}, ${scriptJson(figure.data)}, ${scriptJson(figure.layout)}, ${JSON.stringify(PLOT_CONFIG)});</script>`;
+    `<div id="${id}" class="musicgen-figure" style="width:100%">${fallback}</div>\n` +
+    bundle +
+    `<script>(function(){var d=${draw};if(window.Plotly)d();else(window.${PLOT_QUEUE}=window.${PLOT_QUEUE}||[]).push(d);})();</script>`;
   const out: NotebookMimeBundle = { 'application/vnd.plotly.v1+json': figure, 'text/html': html };
-  if (png) out['image/png'] = Buffer.from(png).toString('base64');
+  if (png64) out['image/png'] = png64;
   return out;
 }

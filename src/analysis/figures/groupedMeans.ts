@@ -1,7 +1,7 @@
 import { meanWithInterval } from '../statistics.js';
-import { metricValue, type SweepResultRow } from '../sweepResults.js';
+import { measurementsOf, type SweepResultRow } from '../sweepResults.js';
 
-/** Mean and 95 % CI of `metric` per distinct value of `key(row)`, keys in sorted order. */
+/** Mean and 95 % CI of `metric` per distinct value of `key(row)`, keys in sorted order (per-batch metrics: over batches). */
 export function meansBy<K extends string | number>(
   rows: readonly SweepResultRow[],
   key: (row: SweepResultRow) => K,
@@ -17,7 +17,7 @@ export function meansBy<K extends string | number>(
   return [...groups.entries()]
     .sort(([a], [b]) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b))))
     .map(([k, members]) => {
-      const s = meanWithInterval(members.map((r) => metricValue(r, metric)));
+      const s = meanWithInterval(measurementsOf(members, metric));
       return { key: k, mean: s.mean, ci95: s.ci95, n: s.n };
     });
 }

@@ -39,12 +39,16 @@ export function modelSizeFigure(rows: readonly SweepResultRow[], metric: string)
     y: points.map((p) => finiteOrNull(round(p.mean, 6))),
     error_y: errorBars(points.map((p) => p.ci95)),
     text: points.map((p) => p.model),
-    textposition: 'top center',
+    // Labels grow inwards from the outermost points, so the plot edges do not cut them.
+    textposition: points.map((_, i) => (points.length < 2 ? 'top center' : i === 0 ? 'top right' : i === points.length - 1 ? 'top left' : 'top center')),
+    cliponaxis: false,
     marker: { size: 10 },
     hovertemplate: '%{text}<br>%{x} M params<br>%{y}<extra></extra>',
   };
   const layout = baseLayout(`Model size vs ${label(metric)}`, 'decoder parameters (millions, log)', label(metric));
-  layout.xaxis = { title: { text: 'decoder parameters (millions, log)' }, type: 'log' };
+  // A fifth of a decade of margin either side of the points (log axis ranges are in log10 units).
+  const logs = points.map((p) => Math.log10(Math.max(p.params / 1e6, 1e-9)));
+  layout.xaxis = { title: { text: 'decoder parameters (millions, log)' }, type: 'log', range: [round(Math.min(...logs) - 0.2, 4), round(Math.max(...logs) + 0.2, 4)] };
   return { data: [trace], layout };
 }
 

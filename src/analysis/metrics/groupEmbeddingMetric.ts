@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { readAudio } from '../../audio/read.js';
+import { AbortError } from '../../inference/errors.js';
+import { interruptible } from '../../kernelInterrupt.js';
 import type { GroupColumn } from '../resultsFrame.js';
 import type { FlatCell, SweepResultRow } from '../sweepResults.js';
 import type { EmbeddingMetricSample, SetEmbeddingMetric } from './embeddingMetrics.js';
@@ -20,6 +22,23 @@ export async function groupEmbeddingMetric(
   outDir: string,
   metric: SetEmbeddingMetric,
   groupBy: readonly GroupColumn[],
+  opts: { signal?: AbortSignal } = {},
+): Promise<GroupMetricValue[]> {
+  // Stops between groups (and between the files it reads) on the signal or Kernel > Interrupt.
+  const interrupt = interruptible(opts.signal);
+  try {
+    return await measureGroups(rows, outDir, metric, groupBy, interrupt.signal);
+  } finally {
+    interrupt.close();
+  }
+}
+
+async function measureGroups(
+  rows: readonly SweepResultRow[],
+  outDir: string,
+  metric: SetEmbeddingMetric,
+  groupBy: readonly GroupColumn[],
+  signal: AbortSignal | undefined,
 ): Promise<GroupMetricValue[]> {
   const groups = new Map<string, SweepResultRow[]>();
   for (const row of rows) {
@@ -29,9 +48,13 @@ export async function groupEmbeddingMetric(
     else groups.set(key, [row]);
   }
   const out: GroupMetricValue[] = [];
+  const stopIfAborted = (): void => {
+    if (signal?.aborted) throw new AbortError(`${metric.name} interrupted after ${out.length} of ${groups.size} groups`);
+  };
   for (const members of groups.values()) {
     const samples: EmbeddingMetricSample[] = [];
     for (const r of members) {
+      stopIfAborted();
       const audio = await readAudio(join(outDir, r.file));
       samples.push({ sampleId: r.sampleId, prompt: r.prompt, audio: audio.channels, sampleRate: audio.sampleRate });
     }
@@ -39,5 +62,6 @@ export async function groupEmbeddingMetric(
     for (const g of groupBy) group[g] = members[0][g];
     out.push({ group, n: members.length, value: await metric.measureSet(samples) });
   }
+  stopIfAborted();
   return out;
 }
