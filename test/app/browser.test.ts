@@ -339,12 +339,22 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
 
   it('status: the queue line never says idle while the tab\'s job runs; the decode stage follows the last step; focus stays on the buttons', async () => {
     const page = await open();
+    // One observer for the three lines, so their changes are recorded in the order they happened
+    // (separate observers are called in creation order, whatever the order of the changes), each
+    // with the text it set, the time and its place in that order.
     await page.evaluate(`(() => {
       window.__seen = [];
-      for (const id of ['queueInfo', 'progressText', 'message']) {
-        const el = document.getElementById(id);
-        new MutationObserver(() => window.__seen.push([id, el.textContent, performance.now()])).observe(el, { childList: true, characterData: true, subtree: true });
-      }
+      const ids = ['queueInfo', 'progressText', 'message'];
+      const els = ids.map((id) => document.getElementById(id));
+      const observer = new MutationObserver((records) => {
+        for (const r of records) {
+          const i = els.findIndex((el) => el === r.target || el.contains(r.target));
+          if (i < 0) continue;
+          const text = r.type === 'childList' ? Array.from(r.addedNodes).map((n) => n.textContent).join('') : r.target.textContent;
+          window.__seen.push([ids[i], text, performance.now(), window.__seen.length]);
+        }
+      });
+      for (const el of els) observer.observe(el, { childList: true, characterData: true, subtree: true });
     })()`);
     await fillForm(page, { description: 'status check', duration: '2' });
     await page.locator('#submit').focus();
@@ -354,13 +364,13 @@ describe.skipIf(!haveTool(CHROMIUM, 'the generation page is checked in a real br
     await expect.poll(() => page.evaluate('document.activeElement.id'), POLL).toBe('interrupt');
     await page.locator('#message', { hasText: /^Done/ }).waitFor({ timeout: 60_000 });
     expect(await page.evaluate('document.activeElement.id')).toBe('submit');
-    const seen = (await page.evaluate('window.__seen')) as [string, string, number][];
+    const seen = (await page.evaluate('window.__seen')) as [string, string, number, number][];
     const queueLines = seen.filter(([id]) => id === 'queueInfo').map(([, t]) => t);
     expect(queueLines.some((t) => t.startsWith('Queue: yours is generating'))).toBe(true);
-    const doneAt = seen.find(([id, t]) => id === 'message' && t.startsWith('Done'))![2];
+    const doneOrder = seen.find(([id, t]) => id === 'message' && t.startsWith('Done'))![3];
     expect(queueLines.length).toBeGreaterThan(0);
     // (before the Submit the line may say idle: the queue was idle then)
-    expect(seen.filter(([id, , at]) => id === 'queueInfo' && at > submitAt && at < doneAt).map(([, t]) => t).filter((t) => t.includes('idle'))).toEqual([]);
+    expect(seen.filter(([id, , at, order]) => id === 'queueInfo' && at > submitAt && order < doneOrder).map(([, t]) => t).filter((t) => t.includes('idle'))).toEqual([]);
     // After the last decoder step the page shows the decode stage, then Done.
     const texts = seen.filter(([id]) => id === 'progressText').map(([, t]) => t);
     const last = texts.findIndex((t) => /^step (\d+) \/ \1( · ETA|$)/.test(t));

@@ -23,7 +23,8 @@ STEPS = WORK / 'steps.txt'
 
 SETUP = """
 import { writeFileSync } from 'fs';
-import { MusicGen, runSweep } from '../dist/index.js';
+import { MusicGen } from '../dist/index.js';
+import { runSweep } from '../dist/analysis/index.js';
 import { tinyModel } from '../dist/notebook/index.js';
 const stepFile = %s;
 const tiny = tinyModel();

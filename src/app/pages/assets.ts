@@ -331,13 +331,14 @@ export const APP_JS = `
     if (source) { source.close(); source = null; }
     // A lost connection keeps the job remembered: a reload picks it up again.
     if (!keep) try { sessionStorage.removeItem('musicgen-job'); } catch (e) { /* storage disabled */ }
+    // The outcome first, then the queue line: it may say idle only once the page says the job ended.
+    say(text, kind);
     current = null;
     refreshQueue();
     renderQueue();
     submit.disabled = false;
     interrupt.disabled = true;
     if (focusLost() || document.activeElement === interrupt) submit.focus();
-    say(text, kind);
   }
   // No step count or ETA outlives the run it described.
   function clearProgress() {
