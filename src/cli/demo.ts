@@ -13,9 +13,10 @@ export function register(program: Command): void {
       if (!o.model) {
         process.stdout.write(
           '\nThe embedded default model has RANDOM weights: it proves the pipeline, it does not make music.\n' +
-            'For music, download an ONNX MusicGen folder (e.g. Xenova/musicgen-small) and run:\n' +
-            '  node bin/musicgen.js generate "your description" --model path/to/musicgen-small\n' +
-            '(or --model "$(node bin/musicgen.js fetch Xenova/musicgen-small)"; npx musicgen where the package is installed)\n',
+            'For music, fetch musicgen-small (downloaded once, converted to the fast int8 decoder) and run:\n' +
+            '  node bin/musicgen.js generate "your description" --dtype q8 \\\n' +
+            '    --model "$(node bin/musicgen.js fetch facebook/musicgen-small --dtype q8)"\n' +
+            '(npx musicgen where the package is installed; a transformers.js folder you have: node bin/musicgen.js convert DIR)\n',
         );
       }
     },
