@@ -11,6 +11,7 @@ import type { OnnxGraph } from './graph.js';
 import type { MatrixQuantizer } from './quantize.js';
 import { writeOnnxModel } from './serialize.js';
 import { CheckedWeights } from './weights.js';
+import { processAlive } from '../processAlive.js';
 
 export interface KvbufferFromMergedOptions {
   /** Precisions to convert (default: every fp32 / q8 merged decoder the folder has). */
@@ -76,14 +77,6 @@ function buildFromMerged(file: string, config: MusicgenModelConfig, dtype: Outpu
   return buildDecoderForDtype(config, weights, 'kvbuffer', dtype, progress, sourceGridQuantizer(weights, source, config));
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes temporary folders a killed conversion left in onnx/ (a synchronous build cannot clean up on SIGINT). */
 function removeStalePartials(onnxDir: string): void {

@@ -9,6 +9,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { TokenCacheError } from './errors.js';
 import type { MusicMetadata } from './dataset.js';
 import { decodeNpy, encodeNpyInt16 } from './npy.js';
+import { processAlive } from '../processAlive.js';
 
 export const CODES_SUFFIX = '.codes.npy';
 export const INFO_SUFFIX = '.json';
@@ -107,14 +108,6 @@ export function removeStaleTemporaries(dir: string): number {
   return removed;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Ids of the finished segments of a cache folder, sorted. */
 export function listCachedSegments(dir: string): string[] {

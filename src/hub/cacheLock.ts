@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheBusyError } from './errors.js';
+import { processAlive } from '../processAlive.js';
 
 export interface LockOptions {
   /** Give up waiting for another process after this long (default 30 min: a big download). */
@@ -18,15 +19,6 @@ function holderPid(path: string): number | null {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Takes an exclusive lock file (created with O_EXCL, holding our pid) so two processes never
@@ -54,7 +46,7 @@ export async function acquireCacheLock(path: string, what: string, opts: LockOpt
       await sleep(pollMs);
       pid = holderPid(path);
     }
-    if (pid === null || !isAlive(pid)) {
+    if (pid === null || !processAlive(pid)) {
       // The holder crashed: take the lock over.
       rmSync(path, { force: true });
       continue;
