@@ -26,11 +26,12 @@ export {
   resolveGenerationParams,
 } from './inference/generationParams.js';
 export type { GenerationParams, ResolvedGenerationParams } from './inference/generationParams.js';
-export { AbortError, GenerationInputError, GraphMismatchError, LoadOptionError, MissingModelFileError } from './inference/errors.js';
-export { locateModelFiles, MODEL_DTYPE_SUFFIX } from './inference/modelFiles.js';
-export type { ModelDtype, ModelFiles } from './inference/modelFiles.js';
-export { parseModelConfig, ModelConfigError } from './inference/modelConfig.js';
-export type { MusicgenModelConfig } from './inference/modelConfig.js';
+export { AbortError, GenerationInputError, GraphMismatchError, LoadOptionError } from './inference/errors.js';
+export { MissingModelFileError } from './model/errors.js';
+export { locateModelFiles, MODEL_DTYPE_SUFFIX } from './model/modelFiles.js';
+export type { ModelDtype, ModelFiles } from './model/modelFiles.js';
+export { parseModelConfig, ModelConfigError } from './model/modelConfig.js';
+export type { MusicgenModelConfig } from './model/modelConfig.js';
 export { TextTokenizer } from './inference/textTokenizer.js';
 export type { TokenizedBatch } from './inference/textTokenizer.js';
 export { buildDelayPatternMask, codebookDelays, revertDelayPattern } from './inference/delayPattern.js';
@@ -39,7 +40,7 @@ export type { SamplingParams } from './inference/sampling.js';
 export { Rng } from './inference/rng.js';
 export { windowSchedule, melodyOffsetForWindow } from './inference/windowSchedule.js';
 export type { GenerationWindow } from './inference/windowSchedule.js';
-export { readOnnxMetadata } from './inference/onnxMetadata.js';
+export { readOnnxMetadata } from './model/onnxMetadata.js';
 
 // hub: download from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN), cache, convert safetensors repos
 export * from './hub/index.js';

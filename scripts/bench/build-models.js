@@ -13,7 +13,7 @@ import { quantizeDecoderGraph } from '../../dist/convert/quantize.js';
 import { RandomWeights } from '../../dist/convert/randomWeights.js';
 import { writeOnnxModel } from '../../dist/convert/serialize.js';
 import { CheckedWeights } from '../../dist/convert/weights.js';
-import { codebooksPerChannel, parseModelConfig } from '../../dist/inference/modelConfig.js';
+import { codebooksPerChannel, parseModelConfig } from '../../dist/model/modelConfig.js';
 import { externalize, internalize } from './externalize.js';
 
 export const BENCH_SEED = 1234;

@@ -21,7 +21,7 @@ import { presetConfig } from '../../dist/convert/presets.js';
 import { RandomWeights } from '../../dist/convert/randomWeights.js';
 import { writeOnnxModel } from '../../dist/convert/serialize.js';
 import { CheckedWeights } from '../../dist/convert/weights.js';
-import { parseModelConfig } from '../../dist/inference/modelConfig.js';
+import { parseModelConfig } from '../../dist/model/modelConfig.js';
 import { BENCH_SEED, cacheDir } from './build-models.js';
 import { rewriteWeightMatMuls } from './int8Variants.js';
 

@@ -9,7 +9,7 @@ import { presetConfig } from '../../dist/convert/presets.js';
 import { RandomWeights } from '../../dist/convert/randomWeights.js';
 import { serializeModel } from '../../dist/convert/serialize.js';
 import { CheckedWeights } from '../../dist/convert/weights.js';
-import { parseModelConfig } from '../../dist/inference/modelConfig.js';
+import { parseModelConfig } from '../../dist/model/modelConfig.js';
 import { newKvOutputs, splitAttention } from './build-variants.js';
 
 const config = parseModelConfig(presetConfig('tiny', 3));

@@ -28,7 +28,7 @@ import { presetConfig } from '../../dist/convert/presets.js';
 import { RandomWeights } from '../../dist/convert/randomWeights.js';
 import { writeOnnxModel } from '../../dist/convert/serialize.js';
 import { CheckedWeights } from '../../dist/convert/weights.js';
-import { codebooksPerChannel, parseModelConfig } from '../../dist/inference/modelConfig.js';
+import { codebooksPerChannel, parseModelConfig } from '../../dist/model/modelConfig.js';
 import { relL2 } from './report.js';
 
 const args = process.argv.slice(2);

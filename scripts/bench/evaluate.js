@@ -14,7 +14,7 @@ import { serializeModel } from '../../dist/convert/serialize.js';
 import { CrossEntropyScorer } from '../../dist/evaluation/crossEntropyScorer.js';
 import { teacherForcedSequence } from '../../dist/evaluation/teacherForcing.js';
 import { createDecoderState } from '../../dist/inference/decoderState.js';
-import { locateModelFiles } from '../../dist/inference/modelFiles.js';
+import { locateModelFiles } from '../../dist/model/modelFiles.js';
 import { createSession } from '../../dist/inference/sessions.js';
 import { mulberry32 } from '../../dist/mulberry32.js';
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'n
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { locateModelFiles } from '../../dist/inference/modelFiles.js';
+import { locateModelFiles } from '../../dist/model/modelFiles.js';
 
 export const BENCHMARKS_MD = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'BENCHMARKS.md');
 

@@ -1,5 +1,5 @@
 import { freemem } from 'node:os';
-import type { MusicgenModelConfig } from '../inference/modelConfig.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 import { SweepSpecError } from './errors.js';
 
 /** Upper bound on the rows of one generateBatch call when the caller gives none. */

@@ -1,4 +1,4 @@
-import type { MusicgenModelConfig } from '../inference/modelConfig.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 
 /**
  * Parameters of the MusicGen decoder (the part whose size distinguishes small / medium / large),

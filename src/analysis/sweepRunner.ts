@@ -6,7 +6,7 @@ import { readAudio } from '../audio/read.js';
 import { writeAudio } from '../audio/write.js';
 import { AbortError } from '../inference/errors.js';
 import { interruptible } from '../kernelInterrupt.js';
-import { parseModelConfig, type MusicgenModelConfig } from '../inference/modelConfig.js';
+import { parseModelConfig, type MusicgenModelConfig } from '../model/modelConfig.js';
 import { outputFolderProblem } from '../outputFolder.js';
 import { MusicGen, type BatchItem, type BatchResult, type GenerateOptions } from '../inference/musicgen.js';
 import { batchCapacity, splitIntoBatches, type BatchPlanOptions } from './batchPlanner.js';

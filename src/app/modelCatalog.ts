@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { parseModelConfig } from '../inference/modelConfig.js';
+import { parseModelConfig } from '../model/modelConfig.js';
 
 /** One model the page offers. The page only ever sends `id`; the folder stays server-side. */
 export interface ModelEntry {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MODEL_DTYPE_SUFFIX } from '../inference/modelFiles.js';
+import { MODEL_DTYPE_SUFFIX } from '../model/modelFiles.js';
 import { fetchModel } from '../hub/fetchModel.js';
 import { ProgressBar } from './progressBar.js';
 

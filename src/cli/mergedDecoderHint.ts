@@ -1,5 +1,5 @@
 import { OUTPUT_DTYPES } from '../convert/modelFolder.js';
-import type { ModelFiles } from '../inference/modelFiles.js';
+import type { ModelFiles } from '../model/modelFiles.js';
 
 /** A folder path as the user would type it in a shell. */
 function shellWord(path: string): string {

@@ -1,5 +1,5 @@
-import type { DecoderLayout } from '../inference/decoderLayout.js';
-import type { MusicgenModelConfig } from '../inference/modelConfig.js';
+import type { DecoderLayout } from '../model/decoderLayout.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 import { buildDecoderGraph } from './decoderGraph.js';
 import type { OnnxGraph } from './graph.js';
 import { quantizeDecoderGraph, type MatrixQuantizer } from './quantize.js';

@@ -1,5 +1,5 @@
-import { DECODER_GRAPH_NAME, PAST_LENGTH_INPUT, type DecoderLayout } from '../inference/decoderLayout.js';
-import type { MusicgenModelConfig } from '../inference/modelConfig.js';
+import { DECODER_GRAPH_NAME, PAST_LENGTH_INPUT, type DecoderLayout } from '../model/decoderLayout.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 import { attr, type OnnxGraph as Graph, OnnxGraph } from './graph.js';
 import { FLOAT32_MIN } from './t5EncoderGraph.js';
 import type { CheckedWeights } from './weights.js';

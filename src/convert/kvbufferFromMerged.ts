@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DECODER_GRAPH_NAME } from '../inference/decoderLayout.js';
-import { ModelConfigError, parseModelConfig, type MusicgenModelConfig } from '../inference/modelConfig.js';
+import { DECODER_GRAPH_NAME } from '../model/decoderLayout.js';
+import { ModelConfigError, parseModelConfig, type MusicgenModelConfig } from '../model/modelConfig.js';
 import { buildDecoderForDtype } from './decoderForDtype.js';
 import { ConversionError, OutputExistsError, UnsupportedDtypeError } from './errors.js';
 import { MergedDecoderWeights, type QuantGrid } from './mergedDecoderWeights.js';

@@ -1,4 +1,4 @@
-import type { MusicgenModelConfig } from '../inference/modelConfig.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 import { cacheNames } from './decoderGraph.js';
 import { ConversionError } from './errors.js';
 import { type ConstTensor, OnnxGraphView, type ViewNode } from './onnxGraphView.js';

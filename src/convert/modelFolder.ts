@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { codebooksPerChannel, ModelConfigError, parseModelConfig, type MusicgenModelConfig } from '../inference/modelConfig.js';
-import { DECODER_GRAPH_NAME, type DecoderLayout } from '../inference/decoderLayout.js';
+import { codebooksPerChannel, ModelConfigError, parseModelConfig, type MusicgenModelConfig } from '../model/modelConfig.js';
+import { DECODER_GRAPH_NAME, type DecoderLayout } from '../model/decoderLayout.js';
 import { buildDecoderForDtype } from './decoderForDtype.js';
 import { buildEncodecDecodeFramesGraph, buildEncodecDecodeGraph, buildEncodecDecodeUpsampleGraph, buildEncodecEncodeGraph } from './encodec/index.js';
 import { ConversionError, OutputExistsError, UnsupportedDtypeError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { T5Config } from '../inference/modelConfig.js';
+import type { T5Config } from '../model/modelConfig.js';
 import { OnnxGraph } from './graph.js';
 import type { CheckedWeights } from './weights.js';
 

@@ -1,9 +1,9 @@
 import type * as ort from 'onnxruntime-node';
 import { convertAudio } from '../audio/convertAudio.js';
 import { encodeWithSession } from '../inference/audioCodec.js';
-import { MissingModelFileError } from '../inference/errors.js';
-import { locateModelFiles, type ModelFiles } from '../inference/modelFiles.js';
-import type { MusicgenModelConfig } from '../inference/modelConfig.js';
+import { MissingModelFileError } from '../model/errors.js';
+import { locateModelFiles, type ModelFiles } from '../model/modelFiles.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 import { checkEncodecEncodeGraph, createCheckedSession } from '../inference/sessions.js';
 import { EvaluationInputError } from './errors.js';
 

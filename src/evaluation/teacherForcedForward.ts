@@ -1,9 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import { conditioningFeeds, decoderDims, inputIdsTensor } from '../inference/decoderFeeds.js';
-import { PAST_LENGTH_INPUT } from '../inference/decoderLayout.js';
+import { PAST_LENGTH_INPUT } from '../model/decoderLayout.js';
 import { GraphMismatchError } from '../inference/errors.js';
 import type { DecoderConditioning } from '../inference/decoderState.js';
-import type { MusicgenModelConfig } from '../inference/modelConfig.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 
 /**
  * One decoder call over a whole known sequence, as the first call of generation (empty cache,

@@ -7,7 +7,7 @@
  * (docs/EVALUATION.md).
  */
 import { buildDelayPatternMask, codebookDelays } from '../inference/delayPattern.js';
-import { numDistinctDelays } from '../inference/stepCount.js';
+import { numDistinctDelays } from '../model/stepCount.js';
 import { EvaluationInputError } from './errors.js';
 
 export interface TeacherForcingShape {

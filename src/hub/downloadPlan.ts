@@ -1,6 +1,6 @@
 import { OUTPUT_DTYPES } from '../convert/modelFolder.js';
-import { DECODER_GRAPH_NAME } from '../inference/decoderLayout.js';
-import { MODEL_DTYPE_SUFFIX, type ModelDtype } from '../inference/modelFiles.js';
+import { DECODER_GRAPH_NAME } from '../model/decoderLayout.js';
+import { MODEL_DTYPE_SUFFIX, type ModelDtype } from '../model/modelFiles.js';
 import { DtypeNotAvailableError, NoMusicgenFilesError } from './errors.js';
 import type { RepoFileEntry } from './hubClient.js';
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { kvbufferFromMerged } from '../convert/kvbufferFromMerged.js';
 import { DTYPE_SUFFIX, OUTPUT_DTYPES, type OutputDtype } from '../convert/modelFolder.js';
-import { DECODER_GRAPH_NAME } from '../inference/decoderLayout.js';
+import { DECODER_GRAPH_NAME } from '../model/decoderLayout.js';
 
 /**
  * A downloaded transformers.js folder (e.g. Xenova/musicgen-small) holds only the merged decoder:

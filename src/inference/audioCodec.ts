@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { planCodecChunks, upsampleContextFrames } from './codecChunks.js';
 import { LoadOptionError } from './errors.js';
-import type { MusicgenModelConfig } from './modelConfig.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 
 /** EnCodec decode sessions: the one transformers.js graph, or our two halves (modelFiles.ts). */
 export type EncodecDecodeSessions =

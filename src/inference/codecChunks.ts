@@ -1,4 +1,4 @@
-import type { EncodecConfig } from './modelConfig.js';
+import type { EncodecConfig } from '../model/modelConfig.js';
 
 /**
  * Frames of context either side that encodec_decode_upsample needs for one output frame to be

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { DecoderConditioning } from './decoderState.js';
-import type { MusicgenModelConfig } from './modelConfig.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 
 /** What a decoder state needs to know of the model to build feeds and read outputs. */
 export interface DecoderDims {

@@ -1,8 +1,8 @@
 import type * as ort from 'onnxruntime-node';
-import { PAST_LENGTH_INPUT } from './decoderLayout.js';
+import { PAST_LENGTH_INPUT } from '../model/decoderLayout.js';
 import { KvBufferDecoderState } from './kvBufferDecoderState.js';
 import { MergedDecoderState } from './mergedDecoderState.js';
-import type { MusicgenModelConfig } from './modelConfig.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 
 /** What the decoder is conditioned on, for R rows (items, or items then null rows under CFG). */
 export interface DecoderConditioning {

@@ -13,7 +13,7 @@
  */
 
 import { MusicgenError } from '../errors.js';
-import { numDistinctDelays } from './stepCount.js';
+import { numDistinctDelays } from '../model/stepCount.js';
 
 /** Marks a free (sampled) cell of a delay pattern mask. */
 export const FREE_CELL = -1;

@@ -1,9 +1,6 @@
 import { inspect } from 'node:util';
 import { MusicgenError } from '../errors.js';
 
-/** A model folder lacks a file the model needs. */
-export class MissingModelFileError extends MusicgenError {}
-
 /** An ONNX graph whose inputs/outputs do not match config.json. */
 export class GraphMismatchError extends MusicgenError {}
 

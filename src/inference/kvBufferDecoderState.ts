@@ -1,9 +1,9 @@
 import * as ort from 'onnxruntime-node';
 import { conditioningFeeds, decoderDims, inputIdsTensor, lastPositionLogits, type DecoderDims } from './decoderFeeds.js';
-import { PAST_LENGTH_INPUT } from './decoderLayout.js';
+import { PAST_LENGTH_INPUT } from '../model/decoderLayout.js';
 import type { DecoderConditioning, DecoderState } from './decoderState.js';
 import { KvBuffer, KV_BUFFER_CHUNK } from './kvBuffer.js';
-import type { MusicgenModelConfig } from './modelConfig.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 
 /**
  * Steps our `decoder_model_kvbuffer` graph: the self-attention cache lives in KvBuffers fed in

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { conditioningFeeds, decoderDims, inputIdsTensor, lastPositionLogits, type DecoderDims } from './decoderFeeds.js';
 import type { DecoderConditioning, DecoderState } from './decoderState.js';
-import type { MusicgenModelConfig } from './modelConfig.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 
 /**
  * Steps the transformers.js / optimum `decoder_model_merged` graph: every step feeds the whole

@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { PAST_LENGTH_INPUT, type DecoderLayout } from './decoderLayout.js';
+import { PAST_LENGTH_INPUT, type DecoderLayout } from '../model/decoderLayout.js';
 import type { EncodecDecodeSessions } from './audioCodec.js';
 import { GraphMismatchError } from './errors.js';
-import type { EncodecDecodeFiles } from './modelFiles.js';
-import type { MusicgenModelConfig } from './modelConfig.js';
+import type { EncodecDecodeFiles } from '../model/modelFiles.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 
 export interface SessionOptions {
   /** Intra-op threads; onnxruntime-node otherwise stays on one thread here (~1.7x slower). */

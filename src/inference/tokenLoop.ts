@@ -3,10 +3,10 @@ import { applyGuidance, cfgCoefPerRow } from './cfg.js';
 import { createDecoderState, type DecoderState, type DecoderConditioning } from './decoderState.js';
 import { buildDelayPatternMask, FREE_CELL, firstFreeStep, initialDecoderInputIds, revertDelayPattern } from './delayPattern.js';
 import { AbortError } from './errors.js';
-import type { MusicgenModelConfig } from './modelConfig.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 import type { Rng } from './rng.js';
 import { TokenSampler, type SamplingParams } from './sampling.js';
-import { numDistinctDelays, sequenceLengthForFrames } from './stepCount.js';
+import { numDistinctDelays, sequenceLengthForFrames } from '../model/stepCount.js';
 
 /** Per-item settings: sweeps give every item its own sampling, CFG coefficient and seed stream. */
 export interface LoopItem {

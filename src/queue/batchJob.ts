@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BatchItem, BatchResult, GenerationTimings, ItemSettings } from '../inference/musicgen.js';
-import { MODEL_DTYPE_SUFFIX } from '../inference/modelFiles.js';
+import { MODEL_DTYPE_SUFFIX } from '../model/modelFiles.js';
 import type { PlannedSweepBatch } from '../analysis/sweepRunner.js';
 import type { ResolvedSweepSpec, SweepModel } from '../analysis/sweepSpec.js';
 import { allowedModelPath } from './allowedModels.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { batchCapacity, kvCacheBytesPerItem, splitIntoBatches } from '../../src/analysis/batchPlanner.js';
 import { SweepSpecError } from '../../src/analysis/errors.js';
 import { expandSweep, loadSweepSpec, parseSweepSpec } from '../../src/analysis/sweepSpec.js';
-import { parseModelConfig } from '../../src/inference/modelConfig.js';
+import { parseModelConfig } from '../../src/model/modelConfig.js';
 import { presetConfig } from '../../src/convert/presets.js';
 
 const base = { models: ['/m/small'], prompts: ['lofi piano'], duration: 1 };

@@ -6,7 +6,7 @@ import { buildDecoderGraph } from '../../src/convert/decoderGraph.js';
 import { serializeModel } from '../../src/convert/serialize.js';
 import { openCheckpointWeights } from '../../src/convert/safetensors.js';
 import { CheckedWeights } from '../../src/convert/weights.js';
-import { parseModelConfig, type MusicgenModelConfig } from '../../src/inference/modelConfig.js';
+import { parseModelConfig, type MusicgenModelConfig } from '../../src/model/modelConfig.js';
 import { fixtureCheckpointDir, fixtureF32, fixtureI64, relL2, type FixtureModel } from '../helpers/fixtures.js';
 
 const i64 = (data: number[], dims: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(data, (v) => BigInt(v)), dims);

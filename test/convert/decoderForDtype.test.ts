@@ -7,7 +7,7 @@ import { presetConfig } from '../../src/convert/presets.js';
 import { RandomWeights } from '../../src/convert/randomWeights.js';
 import { serializeModel } from '../../src/convert/serialize.js';
 import { CheckedWeights } from '../../src/convert/weights.js';
-import { parseModelConfig } from '../../src/inference/modelConfig.js';
+import { parseModelConfig } from '../../src/model/modelConfig.js';
 
 // Presets rather than the hf-reference fixtures: the fixtures' 32-wide layers are below the
 // quantiser's size threshold, the tiny presets' 64-wide ones are above it.

@@ -13,7 +13,7 @@ import { RandomWeights } from '../../src/convert/randomWeights.js';
 import { openCheckpointWeights } from '../../src/convert/safetensors.js';
 import { serializeModel } from '../../src/convert/serialize.js';
 import { CheckedWeights, type Tensor, type WeightSource } from '../../src/convert/weights.js';
-import { codebooksPerChannel, parseModelConfig, type MusicgenModelConfig } from '../../src/inference/modelConfig.js';
+import { codebooksPerChannel, parseModelConfig, type MusicgenModelConfig } from '../../src/model/modelConfig.js';
 import { fixtureCheckpointDir, fixtureF32, fixtureI64, relL2, type FixtureModel } from '../helpers/fixtures.js';
 
 const MODELS: FixtureModel[] = ['musicgen-tiny', 'musicgen-stereo-tiny', 'musicgen-melody-tiny'];

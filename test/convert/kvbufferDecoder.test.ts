@@ -6,10 +6,10 @@ import { buildDecoderGraph } from '../../src/convert/decoderGraph.js';
 import { serializeModel } from '../../src/convert/serialize.js';
 import { openCheckpointWeights } from '../../src/convert/safetensors.js';
 import { CheckedWeights } from '../../src/convert/weights.js';
-import { PAST_LENGTH_INPUT } from '../../src/inference/decoderLayout.js';
+import { PAST_LENGTH_INPUT } from '../../src/model/decoderLayout.js';
 import type { DecoderConditioning } from '../../src/inference/decoderState.js';
 import { KvBufferDecoderState } from '../../src/inference/kvBufferDecoderState.js';
-import { parseModelConfig, type MusicgenModelConfig } from '../../src/inference/modelConfig.js';
+import { parseModelConfig, type MusicgenModelConfig } from '../../src/model/modelConfig.js';
 import { fixtureCheckpointDir, fixtureF32, fixtureI64, relL2, type FixtureModel } from '../helpers/fixtures.js';
 
 // The kvbuffer decoder (ours, docs/MODEL_FORMAT.md) checked against the PyTorch logits directly,

@@ -12,9 +12,9 @@ import { OnnxGraphView } from '../../src/convert/onnxGraphView.js';
 import { openCheckpointWeights } from '../../src/convert/safetensors.js';
 import { writeOnnxModel } from '../../src/convert/serialize.js';
 import { CheckedWeights } from '../../src/convert/weights.js';
-import { parseModelConfig, type MusicgenModelConfig } from '../../src/inference/modelConfig.js';
+import { parseModelConfig, type MusicgenModelConfig } from '../../src/model/modelConfig.js';
 import { MusicGen } from '../../src/inference/musicgen.js';
-import { readOnnxMetadata } from '../../src/inference/onnxMetadata.js';
+import { readOnnxMetadata } from '../../src/model/onnxMetadata.js';
 import { decomposeLayerNorms, quantizeDynamicLikeOrt, quantizeUint8, splitLmHeads, transposeWeights } from '../helpers/exporterIdioms.js';
 import { fixtureCheckpointDir, fixtureI64, fixtureTextTokens, flatCodes, type FixtureModel } from '../helpers/fixtures.js';
 

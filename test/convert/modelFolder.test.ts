@@ -12,8 +12,8 @@ import {
 } from '../../src/convert/errors.js';
 import { convertCheckpoint, synthesizeModel, withExternalDataHint } from '../../src/convert/modelFolder.js';
 import { SafetensorsFile } from '../../src/convert/safetensors.js';
-import { ModelConfigError } from '../../src/inference/modelConfig.js';
-import { readOnnxMetadata } from '../../src/inference/onnxMetadata.js';
+import { ModelConfigError } from '../../src/model/modelConfig.js';
+import { readOnnxMetadata } from '../../src/model/onnxMetadata.js';
 import { fixtureCheckpointDir, fixtureF32, fixtureI64, relL2 } from '../helpers/fixtures.js';
 import { writeSafetensors } from '../helpers/safetensorsWriter.js';
 

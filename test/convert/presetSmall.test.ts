@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { register } from '../../src/cli/synth.js';
-import { readOnnxMetadata } from '../../src/inference/onnxMetadata.js';
+import { readOnnxMetadata } from '../../src/model/onnxMetadata.js';
 
 const work = mkdtempSync(join(tmpdir(), 'mg-small-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

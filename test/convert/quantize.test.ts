@@ -7,7 +7,7 @@ import { quantizeColumnsInt8, quantizeDecoderGraph } from '../../src/convert/qua
 import { openCheckpointWeights } from '../../src/convert/safetensors.js';
 import { serializeModel } from '../../src/convert/serialize.js';
 import { CheckedWeights } from '../../src/convert/weights.js';
-import { parseModelConfig } from '../../src/inference/modelConfig.js';
+import { parseModelConfig } from '../../src/model/modelConfig.js';
 import { MusicGen } from '../../src/inference/musicgen.js';
 import { fixtureCheckpointDir, fixtureF32, fixtureI64, fixtureTextTokens, flatCodes, relL2 } from '../helpers/fixtures.js';
 import { convertCheckpoint, synthesizeModel } from '../../src/convert/modelFolder.js';

@@ -6,7 +6,7 @@ import { serializeModel } from '../../src/convert/serialize.js';
 import { openCheckpointWeights } from '../../src/convert/safetensors.js';
 import { buildT5EncoderGraph, t5RelativeBucket } from '../../src/convert/t5EncoderGraph.js';
 import { CheckedWeights } from '../../src/convert/weights.js';
-import { parseModelConfig } from '../../src/inference/modelConfig.js';
+import { parseModelConfig } from '../../src/model/modelConfig.js';
 import { fixtureCheckpointDir, fixtureF32, fixtureI64, relL2, type FixtureModel } from '../helpers/fixtures.js';
 
 function i64(data: number[], dims: number[]): ort.Tensor {

@@ -9,7 +9,7 @@ import { serializeModel } from '../../src/convert/serialize.js';
 import { CheckedWeights } from '../../src/convert/weights.js';
 import { AudioCodec, type EncodecDecodeSessions } from '../../src/inference/audioCodec.js';
 import { planCodecChunks, upsampleContextFrames } from '../../src/inference/codecChunks.js';
-import { codebooksPerChannel, parseModelConfig, type MusicgenModelConfig } from '../../src/inference/modelConfig.js';
+import { codebooksPerChannel, parseModelConfig, type MusicgenModelConfig } from '../../src/model/modelConfig.js';
 import { fixtureCheckpointDir, fixtureF32, fixtureI64, relL2, type FixtureModel } from '../helpers/fixtures.js';
 
 function loadConfig(model: FixtureModel): MusicgenModelConfig {

@@ -3,7 +3,8 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { AbortError, GenerationInputError, GraphMismatchError, MissingModelFileError } from '../../src/inference/errors.js';
+import { AbortError, GenerationInputError, GraphMismatchError } from '../../src/inference/errors.js';
+import { MissingModelFileError } from '../../src/model/errors.js';
 import { InvalidGenerationParamError } from '../../src/inference/generationParams.js';
 import { MusicGen } from '../../src/inference/musicgen.js';
 import { runGenerate, OutputPathError } from '../../src/cli/generate.js';

@@ -13,7 +13,7 @@ import {
 } from '../../src/inference/delayPattern.js';
 import { Rng } from '../../src/inference/rng.js';
 import { TokenSampler } from '../../src/inference/sampling.js';
-import { numDistinctDelays, sequenceLengthForFrames } from '../../src/inference/stepCount.js';
+import { numDistinctDelays, sequenceLengthForFrames } from '../../src/model/stepCount.js';
 import { fixtureF32, fixtureI64, type FixtureModel } from '../helpers/fixtures.js';
 
 interface Replay {

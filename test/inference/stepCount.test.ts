@@ -8,7 +8,7 @@ import {
   maxNewTokensForFrames,
   numDistinctDelays,
   sequenceLengthForFrames,
-} from '../../src/inference/stepCount.js';
+} from '../../src/model/stepCount.js';
 import { fixtureI64, fixtureValue } from '../helpers/fixtures.js';
 
 interface GenerateArgs {

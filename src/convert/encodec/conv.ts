@@ -1,7 +1,7 @@
 import { attr, type OnnxGraph } from '../graph.js';
 import { ConversionError } from '../errors.js';
 import type { CheckedWeights } from '../weights.js';
-import type { EncodecConfig } from '../../inference/modelConfig.js';
+import type { EncodecConfig } from '../../model/modelConfig.js';
 import { conv1dPadding, padConv1dInput } from './padding.js';
 import type { Signal } from './signal.js';
 

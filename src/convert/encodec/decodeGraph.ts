@@ -1,6 +1,6 @@
 import { OnnxGraph } from '../graph.js';
 import type { CheckedWeights } from '../weights.js';
-import type { EncodecConfig } from '../../inference/modelConfig.js';
+import type { EncodecConfig } from '../../model/modelConfig.js';
 import { checkCodebookCount, quantizerDecode } from './quantizer.js';
 import type { Signal } from './signal.js';
 import { decoderTopChannels, seanetDecoder, seanetDecoderFrames, seanetDecoderUpsample } from './seanet.js';

@@ -1,7 +1,7 @@
 import { OnnxGraph } from '../graph.js';
 import { ConversionError } from '../errors.js';
 import type { CheckedWeights } from '../weights.js';
-import type { EncodecConfig } from '../../inference/modelConfig.js';
+import type { EncodecConfig } from '../../model/modelConfig.js';
 import { checkCodebookCount, encodeQuantizerCount, quantizerEncode } from './quantizer.js';
 import { seanetEncoder } from './seanet.js';
 

@@ -1,6 +1,6 @@
 import { attr, type OnnxGraph } from '../graph.js';
 import type { CheckedWeights } from '../weights.js';
-import type { EncodecConfig } from '../../inference/modelConfig.js';
+import type { EncodecConfig } from '../../model/modelConfig.js';
 import { conv1dWeights, encodecConv1d, polyphaseConv, type Conv1dSpec, type ConvTranspose1dSpec } from './conv.js';
 import { conv1dPadding } from './padding.js';
 import type { Signal } from './signal.js';

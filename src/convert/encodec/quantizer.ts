@@ -1,7 +1,7 @@
 import { attr, type OnnxGraph } from '../graph.js';
 import { ConversionError } from '../errors.js';
 import { transpose2d, type CheckedWeights } from '../weights.js';
-import type { EncodecConfig } from '../../inference/modelConfig.js';
+import type { EncodecConfig } from '../../model/modelConfig.js';
 
 function embedName(q: number): string {
   return `audio_encoder.quantizer.layers.${q}.codebook.embed`;

@@ -1,6 +1,6 @@
 import type { OnnxGraph } from '../graph.js';
 import type { CheckedWeights } from '../weights.js';
-import type { EncodecConfig } from '../../inference/modelConfig.js';
+import type { EncodecConfig } from '../../model/modelConfig.js';
 import { encodecConv1d } from './conv.js';
 import { encodecLstm } from './lstm.js';
 import { addBuffered, bufferedConv1d, bufferedConvTranspose1d, trimMargins, withoutMargins, type Buffered } from './margins.js';
