@@ -2,7 +2,11 @@
 import { baseLayout, round, type PlotlyFigure, type PlotlyTrace } from '../analysis/figures/plotlyFigure.js';
 import type { IntervalSummary, ModelSummary } from './evaluationResults.js';
 
-/** Asymmetric error bars from an interval (perplexity intervals are exp of CE intervals). */
+/**
+ * Asymmetric error bars from an interval (perplexity intervals are exp of CE intervals). A model
+ * scored on one segment has no interval; plotly draws a bar of length 0 as a cap that reads as a
+ * CI of zero, so the bars are hidden when no interval is known.
+ */
 function errorBars(intervals: readonly IntervalSummary[]): PlotlyTrace['error_y'] {
   const ok = (x: number): number => (Number.isFinite(x) ? round(x) : 0);
   return {
@@ -10,7 +14,7 @@ function errorBars(intervals: readonly IntervalSummary[]): PlotlyTrace['error_y'
     symmetric: false,
     array: intervals.map((i) => ok(i.high - i.mean)),
     arrayminus: intervals.map((i) => ok(i.mean - i.low)),
-    visible: true,
+    visible: intervals.some((i) => Number.isFinite(i.high) && Number.isFinite(i.low)),
   };
 }
 
@@ -45,14 +49,21 @@ export function codebookPerplexityFigure(summaries: readonly ModelSummary[]): Pl
   };
 }
 
-/** Perplexity against decoder parameters (log axis), beside the sweeps' model-size figures. */
+/**
+ * Perplexity against decoder parameters (log axis), beside the sweeps' model-size figures. Points
+ * go in order of size; the line joins them only when every model has its own size (two
+ * checkpoints of one architecture would otherwise be joined by a vertical line that reads as a trend).
+ */
 export function perplexityVsSizeFigure(summaries: readonly ModelSummary[]): PlotlyFigure {
-  const known = summaries.filter((s) => s.parameters !== null);
+  const known = summaries
+    .filter((s) => s.parameters !== null)
+    .sort((a, b) => (a.parameters as number) - (b.parameters as number));
+  const distinctSizes = new Set(known.map((s) => s.parameters)).size === known.length;
   return {
     data: [
       {
         type: 'scatter',
-        mode: 'markers+lines+text',
+        mode: distinctSizes ? 'markers+lines+text' : 'markers+text',
         name: 'ppl',
         x: known.map((s) => s.parameters as number),
         y: known.map((s) => round(s.ppl.mean)),

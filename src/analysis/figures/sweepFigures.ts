@@ -11,9 +11,18 @@ function requireRows(rows: readonly SweepResultRow[], what: string): void {
   if (rows.length === 0) throw new FigureDataError(`${what}: no result rows to plot`);
 }
 
-/** CI half-widths as plotly error bars (NaN for single samples -> no bar). */
+/**
+ * CI half-widths as plotly error bars. A single sample has no CI (NaN); plotly would draw a
+ * length-0 bar as a cap that reads as a CI of zero, so the bars are hidden when none is known.
+ */
 function errorBars(ci: number[]): PlotlyTrace['error_y'] {
-  return { type: 'data', array: ci.map((c) => (Number.isFinite(c) ? round(c, 6) : 0)), visible: true, thickness: 1.2, width: 4 };
+  return {
+    type: 'data',
+    array: ci.map((c) => (Number.isFinite(c) ? round(c, 6) : 0)),
+    visible: ci.some((c) => Number.isFinite(c)),
+    thickness: 1.2,
+    width: 4,
+  };
 }
 
 /**
