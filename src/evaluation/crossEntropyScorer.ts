@@ -1,7 +1,7 @@
 import type * as ort from 'onnxruntime-node';
 import { CHROMA_SAMPLE_RATE, extractChroma, fitChromaLength } from '../audio/chroma.js';
 import { convertAudio } from '../audio/convertAudio.js';
-import type { DecoderConditioning } from '../inference/decoderState.js';
+import type { DecoderConditioning } from '../inference/decoderStateTypes.js';
 import { MissingModelFileError } from '../model/errors.js';
 import { locateModelFiles, type ModelFiles } from '../model/modelFiles.js';
 import type { MusicgenModelConfig } from '../model/modelConfig.js';
