@@ -1,4 +1,3 @@
-import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHROMA_SAMPLE_RATE, extractChroma, type Chroma } from '../audio/chroma.js';
 import { convertAudio } from '../audio/convertAudio.js';
@@ -11,6 +10,7 @@ import { cfgFigure, modelSizeFigure, temperatureTopKHeatmap } from './figures/sw
 import { summarize, type GroupColumn } from './resultsFrame.js';
 import { formatSignificant, formatSummaryCell } from './summaryTable.js';
 import { METRIC_LABELS, type FlatCell, type SweepResultRow } from './sweepResults.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 
 export interface ReportFigure {
   /** Section of the report: "models", "cfg", "sampling" or "signals". */
@@ -165,7 +165,6 @@ export async function writeSweepReport(outDir: string, rows: readonly SweepResul
     '',
   ].join('\n');
   const path = join(outDir, 'report.html');
-  await writeFile(`${path}.tmp`, html);
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, html);
   return path;
 }

@@ -1,8 +1,8 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { escapeHtml, figureDiv, inlinePlotlyScript } from '../analysis/figures/figureHtml.js';
 import { codebookPerplexityFigure, perplexityFigure, perplexityVsSizeFigure } from './evaluationFigures.js';
 import type { EvaluationRow, IntervalSummary, ModelSummary } from './evaluationResults.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 
 const STYLE = `
 body { font-family: Helvetica, Arial, sans-serif; margin: 24px; color: #222; }
@@ -79,7 +79,6 @@ export async function writeEvaluationReport(outDir: string, rows: readonly Evalu
     '',
   ].join('\n');
   const path = join(outDir, 'report.html');
-  await writeFile(`${path}.tmp`, html);
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, html);
   return path;
 }
