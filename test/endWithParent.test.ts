@@ -1,19 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { alive } from './helpers/processes.js';
 
 const child = join(import.meta.dirname, 'endWithParentChild.ts');
-
-/** Whether `pid` still runs (a zombie counts as ended). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Starts parent and child, SIGKILLs the parent, and says how long the child outlived it. */
 async function killParent(channel: 'ipc' | 'no-ipc', graceMs: number): Promise<{ output: string; childPid: number; endedAfterMs: number }> {
@@ -29,9 +19,9 @@ async function killParent(channel: 'ipc' | 'no-ipc', graceMs: number): Promise<{
   const childPid = Number(m[1]);
   parent.kill('SIGKILL');
   const killedAt = Date.now();
-  while (running(childPid) && Date.now() - killedAt < 10_000) await new Promise((r) => setTimeout(r, 20));
+  while (alive(childPid) && Date.now() - killedAt < 10_000) await new Promise((r) => setTimeout(r, 20));
   const endedAfterMs = Date.now() - killedAt;
-  if (running(childPid)) process.kill(childPid, 'SIGKILL');
+  if (alive(childPid)) process.kill(childPid, 'SIGKILL');
   return { output, childPid, endedAfterMs };
 }
 
