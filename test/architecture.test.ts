@@ -53,6 +53,58 @@ function importEdges(): Edge[] {
   return edges;
 }
 
+/**
+ * The import cycles among the files of src/: Tarjan's strongly connected components of the import
+ * graph, each of more than one file (or a file that imports itself). Type-only imports count: they
+ * tie the files together just the same.
+ */
+function importCycles(edges: Edge[]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of next.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || (next.get(v) ?? []).includes(v)) cycles.push(component.sort());
+  };
+  for (const v of next.keys()) if (!index.has(v)) visit(v);
+  return cycles;
+}
+
+describe('import cycles', () => {
+  it('finds a cycle when there is one (the check is not vacuous)', () => {
+    const edge = (from: string, to: string): Edge => ({ from, to, fromEntry: '', toEntry: '' });
+    expect(importCycles([edge('a.ts', 'b.ts'), edge('b.ts', 'c.ts'), edge('c.ts', 'a.ts'), edge('c.ts', 'd.ts')])).toEqual([
+      ['a.ts', 'b.ts', 'c.ts'],
+    ]);
+    expect(importCycles([edge('a.ts', 'b.ts'), edge('b.ts', 'c.ts')])).toEqual([]);
+  });
+
+  it('no file of src/ reaches itself through its imports', () => {
+    expect(importCycles(importEdges())).toEqual([]);
+  });
+});
+
 describe('layers (docs/ARCHITECTURE.md)', () => {
   const rows = layerRows();
   const edges = importEdges();

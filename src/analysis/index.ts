@@ -31,7 +31,7 @@ export { flattenRow, metricValue, measurementsOf, NUMERIC_METRICS, PER_BATCH_MET
 export { toCsv } from './csv.js';
 export { mosManifestOf, systemOf, type MosManifest } from './mosManifest.js';
 export { decoderParameterCount } from './modelSize.js';
-export { meanWithInterval, type MeanWithInterval } from './statistics.js';
+export { meanWithInterval, type MeanWithInterval } from '../stats/meanInterval.js';
 export {
   resultsDataFrame,
   summarize,

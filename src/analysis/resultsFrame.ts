@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { FigureDataError } from './errors.js';
-import { meanWithInterval } from './statistics.js';
+import { meanWithInterval } from '../stats/meanInterval.js';
 import { flattenRow, measurementsOf, NUMERIC_METRICS, PER_BATCH_METRICS, type FlatCell, type SweepResultRow } from './sweepResults.js';
 
 type Danfo = typeof import('danfojs-node');

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SweepOutputError } from './errors.js';
 import type { SweepResultRow } from './sweepResults.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 
 /** Sample wavs and sidecars live in this subfolder of a sweep's output folder. */
 export const SAMPLES_DIR = 'samples';
@@ -28,8 +28,7 @@ export function sampleSidecarPath(outDir: string, sampleId: string): string {
 export async function writeSampleSidecar(outDir: string, row: SweepResultRow, codes: readonly ArrayLike<number>[]): Promise<void> {
   const sidecar: SampleSidecar = { version: SIDECAR_VERSION, row, codes: codes.map((c) => Array.from(c)) };
   const path = sampleSidecarPath(outDir, row.sampleId);
-  await writeFile(`${path}.tmp`, `${JSON.stringify(sidecar)}\n`);
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, `${JSON.stringify(sidecar)}\n`);
 }
 
 /**

@@ -1,16 +1,17 @@
-import { writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHROMA_SAMPLE_RATE, extractChroma, type Chroma } from '../audio/chroma.js';
 import { convertAudio } from '../audio/convertAudio.js';
 import { readAudio } from '../audio/read.js';
 import { distinct } from './figures/groupedMeans.js';
-import { escapeHtml, figureDiv, inlinePlotlyScript } from './figures/figureHtml.js';
+import { escapeHtml, figureDiv } from './figures/figureHtml.js';
+import { htmlTable, reportPage } from './figures/reportPage.js';
 import type { PlotlyFigure } from './figures/plotlyFigure.js';
 import { chromagramFigure, spectrogramFigure, waveformFigure } from './figures/signalFigures.js';
 import { cfgFigure, modelSizeFigure, temperatureTopKHeatmap } from './figures/sweepFigures.js';
 import { summarize, type GroupColumn } from './resultsFrame.js';
 import { formatSignificant, formatSummaryCell } from './summaryTable.js';
 import { METRIC_LABELS, type FlatCell, type SweepResultRow } from './sweepResults.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 
 export interface ReportFigure {
   /** Section of the report: "models", "cfg", "sampling" or "signals". */
@@ -78,12 +79,6 @@ function formatCell(v: FlatCell): string {
   return String(v);
 }
 
-function htmlTable(header: string[], body: string[][], cls: string): string {
-  const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const trs = body.map((cells) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
-  return `<table class="${cls}"><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
-}
-
 /**
  * Summary table: mean ± 95 % CI of the main metrics per model, CFG, temperature and top-k; speed
  * and memory count once per decoder batch (summaryTable.ts), so one batch shows one measurement.
@@ -116,15 +111,6 @@ function samplesTableHtml(rows: readonly SweepResultRow[]): string {
   return htmlTable(['sample', 'model', 'prompt', 'sampling', 'CFG', 'seed', 'entropy (bits)', 'centroid (Hz)', 'chroma match', 'audio'], body, 'samples');
 }
 
-const STYLE = `
-body { font-family: Helvetica, Arial, sans-serif; margin: 24px; color: #222; }
-h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
-th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: middle; }
-th { background: #f4f4f4; } td code { font-size: 12px; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 12px; }
-audio { height: 32px; width: 240px; }
-`;
 
 /**
  * Writes `outDir/report.html`: the summary table, every figure (plotly inlined, so the page works
@@ -147,25 +133,15 @@ export async function writeSweepReport(outDir: string, rows: readonly SweepResul
     })
     .join('\n');
   const models = distinct(rows.map((r) => r.model));
-  const html = [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<title>${escapeHtml(title)} — musicgen-ts sweep report</title>`,
-    `<style>${STYLE}</style>`,
-    inlinePlotlyScript(),
-    '</head><body>',
-    `<h1>${escapeHtml(title)}</h1>`,
+  const html = reportPage(`${title} — musicgen-ts sweep report`, title, [
     `<p>${rows.length} samples, ${models.length} model(s): ${models.map(escapeHtml).join(', ')}. Metrics are measured on the raw model output, before normalisation; wall time is each sample's share of its batch. Files: <a href="results.csv">results.csv</a>, <a href="results.json">results.json</a>, <a href="manifest.json">manifest.json</a> (MOS sample set).</p>`,
     '<h2>Summary (mean ± 95 % CI; speed, real-time factor and memory are measured once per decoder batch)</h2>',
     summaryTableHtml(rows),
     figureHtml,
     '<h2>Samples</h2>',
     samplesTableHtml(rows),
-    '</body></html>',
-    '',
-  ].join('\n');
+  ]);
   const path = join(outDir, 'report.html');
-  await writeFile(`${path}.tmp`, html);
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, html);
   return path;
 }

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { AudioWriteError, InvalidAudioError } from './errors.js';
 import { normalizeAudio, type NormalizeOptions } from './normalize.js';
 import { channelLength, checkSampleRate } from './validate.js';
 import { encodeWav, type WavEncoding } from './wavCodec.js';
+import { replaceFile } from '../atomicWrite.js';
 
 export type AudioFormat = 'wav' | 'mp3' | 'ogg' | 'flac';
 
@@ -45,14 +46,12 @@ export async function writeAudio(
   const audio = normalizeAudio(channels, sampleRate, options);
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    if (format === 'wav') {
-      await writeFile(temp, encodeWav(audio, sampleRate, options.wavEncoding ?? 'pcm16'));
-    } else {
-      await encodeWithFfmpeg(temp, audio, sampleRate, format, options);
-    }
-    await rename(temp, path);
+    await replaceFile(
+      path,
+      (t) => (format === 'wav' ? writeFile(t, encodeWav(audio, sampleRate, options.wavEncoding ?? 'pcm16')) : encodeWithFfmpeg(t, audio, sampleRate, format, options)),
+      temp,
+    );
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
     if (err instanceof AudioWriteError) throw err;
     throw new AudioWriteError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
   }

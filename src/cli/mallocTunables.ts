@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { endWithParent } from '../endWithParent.js';
 import { MusicgenError } from '../errors.js';
 
 /**
@@ -94,19 +95,11 @@ export function relaunchWithMallocTunables(): Promise<number> {
 /**
  * In the relaunched child: stop when the launcher ends, however it ends, so a supervisor's or a
  * shell's kill of the PID it started still stops the work and frees its port. The launcher
- * forwards the signals it can catch; a SIGKILL it cannot, but the IPC channel then closes, and we
- * treat that as the SIGTERM a supervisor would have sent (servers close, generate stops). If that
- * has not ended the process within `graceMs` (a slow close), it exits anyway. Linux's
- * PR_SET_PDEATHSIG would do this in the kernel but is not reachable from Node. Does nothing
- * outside a relaunched child.
+ * forwards the signals it can catch; after a SIGKILL it cannot, endWithParent treats the closed
+ * IPC channel as the SIGTERM a supervisor would have sent and exits anyway after `graceMs`. Does
+ * nothing outside a relaunched child.
  */
 export function endWithLauncher(graceMs = 1000): void {
-  const channel = process.channel;
-  if (!channel || mallocMode(process.env) !== 'active') return;
-  process.once('disconnect', () => {
-    setTimeout(() => process.exit(128 + constants.signals.SIGTERM), graceMs).unref();
-    process.kill(process.pid, 'SIGTERM');
-  });
-  // Listening for 'disconnect' holds the channel open; unref it so it never keeps the child alive.
-  channel.unref();
+  if (!process.channel || mallocMode(process.env) !== 'active') return;
+  endWithParent({ graceMs });
 }

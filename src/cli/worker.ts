@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { cacheDir } from '../cacheDir.js';
 import { startSweepWorker } from '../queue/sweepWorker.js';
-import { exitWhenOrphaned } from '../queue/orphanWatch.js';
+import { endWithParent } from '../endWithParent.js';
 import { QUEUE_ENV } from './sweep.js';
 import { mallocMode } from './mallocTunables.js';
 import { intArg, numberArg } from './numberArgs.js';
@@ -25,8 +25,9 @@ export async function runWorker(flags: WorkerFlags): Promise<void> {
     process.stderr.write(m);
   };
   // The relaunched command (malloc tunables) dies with its launcher: a `kill -9` of the pid the
-  // user sees must not leave a worker holding jobs.
-  if (mallocMode() === 'active') exitWhenOrphaned();
+  // user sees must not leave a worker holding jobs, nor let it finish one another worker now runs,
+  // so at once rather than through SIGTERM's finish-the-running-job.
+  if (mallocMode() === 'active') endWithParent({ graceMs: 0 });
   const allowModels = (flags.allowModels ? flags.allowModels.split(',') : [process.cwd(), cacheDir()]).map((d) => resolve(d.trim()));
   const worker = await startSweepWorker({
     queue: flags.queue,

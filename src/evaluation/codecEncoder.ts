@@ -4,7 +4,7 @@ import { encodeWithSession } from '../inference/audioCodec.js';
 import { MissingModelFileError } from '../model/errors.js';
 import { locateModelFiles, type ModelFiles } from '../model/modelFiles.js';
 import type { MusicgenModelConfig } from '../model/modelConfig.js';
-import { checkEncodecEncodeGraph, createCheckedSession } from '../inference/sessions.js';
+import { openEncodecEncodeSession } from '../inference/folderSessions.js';
 import { EvaluationInputError } from './errors.js';
 
 /**
@@ -44,7 +44,7 @@ export class CodecEncoder {
   async encode(channels: readonly Float32Array[], sampleRate: number): Promise<Int32Array[]> {
     if (channels.length === 0 || channels[0].length === 0) throw new EvaluationInputError('cannot encode empty audio');
     const audio = convertAudio(channels, sampleRate, this.sampleRate, this.config.decoder.audioChannels);
-    this.session ??= createCheckedSession(this.files.encodecEncode as string, checkEncodecEncodeGraph, { threads: this.threads, memPattern: false });
+    this.session ??= openEncodecEncodeSession(this.files.encodecEncode as string, this.threads);
     const { codes, frames } = await encodeWithSession(await this.session, this.config, audio);
     return Array.from({ length: this.config.decoder.numCodebooks }, (_, k) => codes.slice(k * frames, (k + 1) * frames));
   }

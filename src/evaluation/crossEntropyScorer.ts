@@ -1,11 +1,11 @@
 import type * as ort from 'onnxruntime-node';
 import { CHROMA_SAMPLE_RATE, extractChroma, fitChromaLength } from '../audio/chroma.js';
 import { convertAudio } from '../audio/convertAudio.js';
-import type { DecoderConditioning } from '../inference/decoderState.js';
+import type { DecoderConditioning } from '../inference/decoderStateTypes.js';
 import { MissingModelFileError } from '../model/errors.js';
 import { locateModelFiles, type ModelFiles } from '../model/modelFiles.js';
 import type { MusicgenModelConfig } from '../model/modelConfig.js';
-import { checkDecoderGraph, createCheckedSession } from '../inference/sessions.js';
+import { loadFolderTokenizer, openDecoderSession } from '../inference/folderSessions.js';
 import { numDistinctDelays } from '../model/stepCount.js';
 import { TextEncoderSession } from '../inference/textEncoderSession.js';
 import { TextTokenizer, type TokenizedBatch } from '../inference/textTokenizer.js';
@@ -75,11 +75,8 @@ export class CrossEntropyScorer {
 
   static async load(dir: string, opts: ScorerLoadOptions = {}): Promise<CrossEntropyScorer> {
     const files = locateModelFiles(dir, opts.dtype, opts.decoderLayout);
-    const decoder = await createCheckedSession(files.decoder, (file, s) => checkDecoderGraph(file, s, files.config, files.decoderLayout), {
-      threads: opts.threads,
-    });
-    const tokenizer = files.tokenizer ? TextTokenizer.load(files.tokenizer.json, files.tokenizer.config) : null;
-    return new CrossEntropyScorer(files, decoder, tokenizer, opts.threads);
+    const decoder = await openDecoderSession(files, opts.threads);
+    return new CrossEntropyScorer(files, decoder, loadFolderTokenizer(files), opts.threads);
   }
 
   get config(): MusicgenModelConfig {

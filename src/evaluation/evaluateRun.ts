@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { toCsv } from '../analysis/csv.js';
 import { decoderParameterCount } from '../analysis/modelSize.js';
@@ -13,6 +12,7 @@ import { EvaluationInputError, TokenCacheError } from './errors.js';
 import { writeEvaluationReport } from './evaluationReport.js';
 import { flatEvaluationRow, flatSummaryRow, summarizeEvaluation, type EvaluationRow, type ModelSummary } from './evaluationResults.js';
 import { listCachedSegments, readSegment, type CachedSegment } from './tokenCache.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 
 export interface EvaluateProgress {
   done: number;
@@ -156,10 +156,6 @@ function checkCompatible(seg: CachedSegment, scorer: CrossEntropyScorer, dir: st
   }
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
-}
 
 /** The per-item JSON of `--json` and results.json (AudioCraft's names beside ours). */
 export function evaluationJson(result: EvaluateResult): { items: object[]; summary: ModelSummary[] } {
@@ -173,9 +169,9 @@ export function evaluationJson(result: EvaluateResult): { items: object[]; summa
 export async function writeEvaluationOutputs(outDir: string, result: EvaluateResult, opts: { report?: boolean; note?: string } = {}): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
   const files = ['results.csv', 'summary.csv', 'results.json'];
-  await writeAtomic(join(outDir, 'results.csv'), toCsv(result.rows.map(flatEvaluationRow)));
-  await writeAtomic(join(outDir, 'summary.csv'), toCsv(result.summaries.map(flatSummaryRow)));
-  await writeAtomic(join(outDir, 'results.json'), `${JSON.stringify(evaluationJson(result), null, 2)}\n`);
+  await writeFileAtomic(join(outDir, 'results.csv'), toCsv(result.rows.map(flatEvaluationRow)));
+  await writeFileAtomic(join(outDir, 'summary.csv'), toCsv(result.summaries.map(flatSummaryRow)));
+  await writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify(evaluationJson(result), null, 2)}\n`);
   if (opts.report !== false) {
     await writeEvaluationReport(outDir, result.rows, result.summaries, opts.note);
     files.push('report.html');

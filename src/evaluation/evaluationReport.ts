@@ -1,17 +1,10 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { escapeHtml, figureDiv, inlinePlotlyScript } from '../analysis/figures/figureHtml.js';
+import { escapeHtml, figureDiv } from '../analysis/figures/figureHtml.js';
+import { htmlTable, reportPage } from '../analysis/figures/reportPage.js';
 import { codebookPerplexityFigure, perplexityFigure, perplexityVsSizeFigure } from './evaluationFigures.js';
 import type { EvaluationRow, IntervalSummary, ModelSummary } from './evaluationResults.js';
+import { writeFileAtomic } from '../atomicWrite.js';
 
-const STYLE = `
-body { font-family: Helvetica, Arial, sans-serif; margin: 24px; color: #222; }
-h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
-th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; }
-th { background: #f4f4f4; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 12px; }
-`;
 
 function fmt(x: number | null): string {
   return x === null || !Number.isFinite(x) ? '–' : x.toPrecision(4);
@@ -21,11 +14,6 @@ function withInterval(i: IntervalSummary): string {
   return Number.isFinite(i.low) ? `${fmt(i.mean)} [${fmt(i.low)}, ${fmt(i.high)}]` : fmt(i.mean);
 }
 
-function table(header: string[], body: string[][], cls: string): string {
-  const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  return `<table class="${cls}"><thead><tr>${th}</tr></thead><tbody>\n${body.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n')}\n</tbody></table>`;
-}
-
 /**
  * Writes `outDir/report.html`: per model the perplexity and cross-entropy with 95 % CIs (overall
  * and per codebook), the figures (plotly inlined: works offline) and one line per segment.
@@ -33,7 +21,7 @@ function table(header: string[], body: string[][], cls: string): string {
 export async function writeEvaluationReport(outDir: string, rows: readonly EvaluationRow[], summaries: readonly ModelSummary[], note = ''): Promise<string> {
   const K = Math.max(...summaries.map((s) => s.crossEntropy.length));
   const q = Array.from({ length: K }, (_, k) => `q${k + 1}`);
-  const summaryTable = table(
+  const summaryTable = htmlTable(
     ['model', 'segments', 'ppl [95 % CI]', 'ce (nats) [95 % CI]', ...q.map((n) => `ppl_${n}`), 'audio s / s'],
     summaries.map((s) => [
       escapeHtml(s.model),
@@ -47,7 +35,7 @@ export async function writeEvaluationReport(outDir: string, rows: readonly Evalu
   );
   const figures = [perplexityFigure(summaries), codebookPerplexityFigure(summaries)];
   if (summaries.filter((s) => s.parameters !== null).length > 1) figures.push(perplexityVsSizeFigure(summaries));
-  const itemTable = table(
+  const itemTable = htmlTable(
     ['model', 'segment', 'frames', 'text', 'ppl', 'ce', ...q.map((n) => `ce_${n}`)],
     rows.map((r) => [
       escapeHtml(r.model),
@@ -60,14 +48,7 @@ export async function writeEvaluationReport(outDir: string, rows: readonly Evalu
     ]),
     'items',
   );
-  const html = [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<title>musicgen-ts evaluation report</title>',
-    `<style>${STYLE}</style>`,
-    inlinePlotlyScript(),
-    '</head><body>',
-    '<h1>Teacher-forced cross-entropy and perplexity</h1>',
+  const html = reportPage('musicgen-ts evaluation report', 'Teacher-forced cross-entropy and perplexity', [
     `<p>${summaries.length} model(s), ${rows.length} scored segment(s). Cross-entropy in nats per codebook over the frames AudioCraft scores, no CFG; perplexity = exp(mean ce), its interval exp of the CE interval. ${escapeHtml(note)} Files: <a href="results.csv">results.csv</a>, <a href="summary.csv">summary.csv</a>, <a href="results.json">results.json</a>.</p>`,
     '<h2>Per model (mean over segments [95 % CI])</h2>',
     summaryTable,
@@ -75,11 +56,8 @@ export async function writeEvaluationReport(outDir: string, rows: readonly Evalu
     `<div class="grid">\n${figures.map((f, i) => figureDiv(f, `figure-${i}`)).join('\n')}\n</div>`,
     '<h2>Segments</h2>',
     itemTable,
-    '</body></html>',
-    '',
-  ].join('\n');
+  ]);
   const path = join(outDir, 'report.html');
-  await writeFile(`${path}.tmp`, html);
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, html);
   return path;
 }

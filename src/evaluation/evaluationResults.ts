@@ -3,7 +3,7 @@
  * with a t-based 95 % CI over segments of `ce` and each `ce_qk`. Perplexities are exp of those:
  * `ppl` = exp(mean ce), its interval exp of the CE interval (docs/EVALUATION.md).
  */
-import { meanWithInterval } from '../analysis/statistics.js';
+import { meanWithInterval } from '../stats/meanInterval.js';
 import type { FlatRow } from '../analysis/sweepResults.js';
 
 /** One scored segment. */

@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { conditioningFeeds, decoderDims, inputIdsTensor } from '../inference/decoderFeeds.js';
 import { PAST_LENGTH_INPUT } from '../model/decoderLayout.js';
 import { GraphMismatchError } from '../inference/errors.js';
-import type { DecoderConditioning } from '../inference/decoderState.js';
+import type { DecoderConditioning } from '../inference/decoderStateTypes.js';
 import type { MusicgenModelConfig } from '../model/modelConfig.js';
 
 /**

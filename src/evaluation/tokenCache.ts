@@ -4,12 +4,13 @@
  * written under a temporary name and renamed, the .npy first: a segment whose .json exists is
  * complete, and an interrupted run leaves no partial .npy.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { TokenCacheError } from './errors.js';
 import type { MusicMetadata } from './dataset.js';
 import { decodeNpy, encodeNpyInt16 } from './npy.js';
 import { processAlive } from '../processAlive.js';
+import { writeFileAtomicSync } from '../atomicWrite.js';
 
 export const CODES_SUFFIX = '.codes.npy';
 export const INFO_SUFFIX = '.json';
@@ -57,16 +58,10 @@ export function isSegmentCached(dir: string, id: string): boolean {
   return existsSync(infoPath(dir, id)) && existsSync(codesPath(dir, id));
 }
 
+/** Several encoders may fill one cache: each writes under its own temporary name. */
 function writeAtomic(path: string, bytes: Buffer | string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}${TMP_MARK}${process.pid}`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomicSync(path, bytes, `${path}${TMP_MARK}${process.pid}`);
 }
 
 /** Writes one segment: codes as int16 [K, frames], then its info. */

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../atomicWrite.js';
 
 /** Written last into a cached model folder: what it holds and where it came from. */
 export const MANIFEST_FILE = '.musicgen-hub.json';
@@ -45,8 +46,7 @@ export function readManifest(dir: string): CacheManifest | null {
 
 export function writeManifest(dir: string, manifest: CacheManifest): void {
   const path = join(dir, MANIFEST_FILE);
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomicSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 /** True when the folder's manifest lists the dtype and every listed file has its recorded size. */

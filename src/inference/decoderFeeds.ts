@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { DecoderConditioning } from './decoderState.js';
+import type { DecoderConditioning } from './decoderStateTypes.js';
 import type { MusicgenModelConfig } from '../model/modelConfig.js';
 
 /** What a decoder state needs to know of the model to build feeds and read outputs. */

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { conditioningFeeds, decoderDims, inputIdsTensor, lastPositionLogits, type DecoderDims } from './decoderFeeds.js';
 import { PAST_LENGTH_INPUT } from '../model/decoderLayout.js';
-import type { DecoderConditioning, DecoderState } from './decoderState.js';
+import type { DecoderConditioning, DecoderState } from './decoderStateTypes.js';
 import { KvBuffer, KV_BUFFER_CHUNK } from './kvBuffer.js';
 import type { MusicgenModelConfig } from '../model/modelConfig.js';
 

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { conditioningFeeds, decoderDims, inputIdsTensor, lastPositionLogits, type DecoderDims } from './decoderFeeds.js';
-import type { DecoderConditioning, DecoderState } from './decoderState.js';
+import type { DecoderConditioning, DecoderState } from './decoderStateTypes.js';
 import type { MusicgenModelConfig } from '../model/modelConfig.js';
 
 /**

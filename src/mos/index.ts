@@ -14,7 +14,6 @@ export {
   buildReport,
   DEFAULT_SCREENING,
   itemTable,
-  meanCi,
   pairedComparisons,
   raterTable,
   systemTable,
@@ -27,5 +26,6 @@ export {
   type TestReport,
 } from './stats.js';
 export { studentTCdf, studentTQuantile, normalCdf } from '../stats/distributions.js';
-export { wilcoxonSignedRank, type WilcoxonResult } from './wilcoxon.js';
+export { meanWithInterval, type MeanWithInterval } from '../stats/meanInterval.js';
+export { wilcoxonSignedRank, type WilcoxonResult } from '../stats/wilcoxon.js';
 export { exportJson, ratingsCsv } from './export.js';

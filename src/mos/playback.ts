@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DecodedAudio } from '../audio/decodedAudio.js';
 import { loudness } from '../audio/loudness.js';
@@ -8,6 +8,7 @@ import { resample } from '../audio/resample.js';
 import { encodeWav } from '../audio/wavCodec.js';
 import { lowPass, trapVersion } from './degrade.js';
 import { MosInputError } from './errors.js';
+import { writeFileAtomicSync } from '../atomicWrite.js';
 
 /** Sample rate of every playback file: what browsers and audio interfaces run at natively. */
 export const PLAYBACK_SAMPLE_RATE = 48000;
@@ -84,9 +85,8 @@ export async function preparePlayback(source: string, opts: PlaybackOptions): Pr
   const out = channels.map((c) => c.map((v) => v * gain));
   const lufs = Number.isFinite(measured) ? measured + 20 * Math.log10(gain) : measured;
   const durationS = length / PLAYBACK_SAMPLE_RATE;
-  // Write then rename so a crash never leaves a half-written file under the cache key.
-  writeFileSync(`${path}.tmp`, encodeWav(out, PLAYBACK_SAMPLE_RATE, 'pcm16'));
-  renameSync(`${path}.tmp`, path);
+  // Written atomically so a crash never leaves a half-written file under the cache key.
+  writeFileAtomicSync(path, encodeWav(out, PLAYBACK_SAMPLE_RATE, 'pcm16'));
   writeFileSync(meta, JSON.stringify({ source, durationS, lufs: Number.isFinite(lufs) ? lufs : null }));
   return { path, durationS, lufs, cached: false };
 }

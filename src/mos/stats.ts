@@ -1,15 +1,10 @@
-import { studentTQuantile } from '../stats/distributions.js';
+import { mean, meanWithInterval, sampleSd as sd, type MeanWithInterval } from '../stats/meanInterval.js';
+import { wilcoxonSignedRank, type WilcoxonResult } from '../stats/wilcoxon.js';
 import { MUSHRA_REFERENCE_MIN, SCALE_INFO, type Scale } from './scales.js';
 import type { RatingRecord } from './store.js';
-import { wilcoxonSignedRank, type WilcoxonResult } from './wilcoxon.js';
 
-export interface MeanCi {
-  n: number;
-  mean: number;
-  sd: number;
-  /** Half-width of the t-based 95 % confidence interval (null when n < 2). */
-  ci95: number | null;
-}
+/** n, mean, sd and the 95 % CI half-width of src/stats/meanInterval.ts (NaN spread for n < 2). */
+export type MeanCi = Pick<MeanWithInterval, 'n' | 'mean' | 'sd' | 'ci95'>;
 
 export interface SystemSummary extends MeanCi {
   system: string;
@@ -66,28 +61,6 @@ export interface TestReport {
   items: ItemRow[];
   paired: PairedComparison[];
   pairedScreened: PairedComparison[];
-}
-
-export function mean(xs: readonly number[]): number {
-  let s = 0;
-  for (const x of xs) s += x;
-  return xs.length ? s / xs.length : NaN;
-}
-
-/** Sample standard deviation (n - 1). */
-export function sd(xs: readonly number[]): number {
-  if (xs.length < 2) return 0;
-  const m = mean(xs);
-  let s = 0;
-  for (const x of xs) s += (x - m) ** 2;
-  return Math.sqrt(s / (xs.length - 1));
-}
-
-/** Mean with a t-based 95 % CI: mean +- t(0.975, n-1) * sd / sqrt(n). */
-export function meanCi(xs: readonly number[]): MeanCi {
-  const n = xs.length;
-  const s = sd(xs);
-  return { n, mean: mean(xs), sd: s, ci95: n >= 2 ? (studentTQuantile(0.975, n - 1) * s) / Math.sqrt(n) : null };
 }
 
 function groupBy<T>(xs: readonly T[], key: (x: T) => string | number): Map<string | number, T[]> {
@@ -168,6 +141,11 @@ export function raterZScores(ratings: readonly RatingRecord[]): Map<number, numb
   return z;
 }
 
+function systemScores(scores: readonly number[]): MeanCi {
+  const { n, mean: m, sd: s, ci95 } = meanWithInterval(scores);
+  return { n, mean: m, sd: s, ci95 };
+}
+
 /** Per-system MOS with CI and z-normalised mean; trap clips are never part of a system. */
 export function systemTable(ratings: readonly RatingRecord[]): SystemSummary[] {
   const scored = ratings.filter((r) => r.kind !== 'trap');
@@ -175,7 +153,7 @@ export function systemTable(ratings: readonly RatingRecord[]): SystemSummary[] {
   return [...groupBy(scored, (r) => r.system)]
     .map(([system, rs]) => ({
       system: String(system),
-      ...meanCi(rs.map((r) => r.score)),
+      ...systemScores(rs.map((r) => r.score)),
       zMean: mean(rs.map((r) => z.get(r.ratingId) ?? 0)),
     }))
     .sort((a, b) => a.system.localeCompare(b.system));

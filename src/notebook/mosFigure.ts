@@ -24,7 +24,7 @@ export function mosFigure(systems: readonly SystemSummary[], scale: Scale, title
         x: systems.map((s) => s.system),
         y: systems.map((s) => round(s.mean, 4)),
         // No interval with a single rating: plotly draws no bar for 0.
-        error_y: { type: 'data', array: systems.map((s) => round(s.ci95 ?? 0, 4)), visible: true },
+        error_y: { type: 'data', array: systems.map((s) => round(Number.isFinite(s.ci95) ? s.ci95 : 0, 4)), visible: true },
         text: systems.map((s) => `n=${s.n}`),
         // Under each bar's name (tick labels below): drawn on the bar, the label sat on the CI whisker.
         textposition: 'none',

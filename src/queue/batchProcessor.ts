@@ -3,9 +3,9 @@ import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { PeakMemorySampler } from '../analysis/metrics/peakMemory.js';
 import { MusicGen } from '../inference/musicgen.js';
 import type { Redis } from 'ioredis';
+import { endWithParent } from '../endWithParent.js';
 import { batchDataKey, encodeBatchResult, parseBatchJobPayload, type BatchJobResult } from './batchJob.js';
 import { JobPayloadError } from './errors.js';
-import { exitWhenOrphaned } from './orphanWatch.js';
 import { parseQueueUrl } from './queueUrl.js';
 import { connectRedis } from './redisConnection.js';
 import { readSandboxConfig } from './workerConfig.js';
@@ -16,7 +16,8 @@ import { readSandboxConfig } from './workerConfig.js';
  * the last model loaded (one at a time, so memory stays bounded by the largest model).
  */
 const config = readSandboxConfig();
-exitWhenOrphaned();
+// Orphaned (the worker was killed): exit at once, another worker takes the job over.
+endWithParent({ graceMs: 0 });
 
 let loaded: { key: string; model: MusicGen } | null = null;
 let redis: Promise<Redis> | null = null;

@@ -11,7 +11,7 @@ import { spectralShape } from '../../src/analysis/metrics/spectralShape.js';
 import { melodyChromaMatch, sampleMetrics } from '../../src/analysis/metrics/sampleMetrics.js';
 import { frechetAudioDistance, frechetDistance, gaussianStatistics } from '../../src/analysis/metrics/frechetDistance.js';
 import { ClapScoreMetric, cosineSimilarity, type TextAudioEmbedder } from '../../src/analysis/metrics/embeddingMetrics.js';
-import { meanWithInterval } from '../../src/analysis/statistics.js';
+import { meanWithInterval } from '../../src/stats/meanInterval.js';
 import { studentTQuantile } from '../../src/stats/distributions.js';
 import { Rng } from '../../src/inference/rng.js';
 

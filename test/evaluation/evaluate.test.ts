@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { meanWithInterval } from '../../src/analysis/statistics.js';
+import { meanWithInterval } from '../../src/stats/meanInterval.js';
 import { writeAudio } from '../../src/audio/write.js';
 import { runEncode } from '../../src/cli/encode.js';
 import { runEvaluate } from '../../src/cli/evaluate.js';

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { incompleteBeta, normalCdf, studentTCdf, studentTQuantile } from '../../src/stats/distributions.js';
-import { buildReport, meanCi } from '../../src/mos/stats.js';
+import { buildReport } from '../../src/mos/stats.js';
+import { meanWithInterval } from '../../src/stats/meanInterval.js';
 import type { RatingRecord } from '../../src/mos/store.js';
-import { averageRanks, wilcoxonSignedRank } from '../../src/mos/wilcoxon.js';
+import { averageRanks, wilcoxonSignedRank } from '../../src/stats/wilcoxon.js';
 
 describe('distributions', () => {
   it('t quantiles match the printed table', () => {
@@ -35,11 +36,12 @@ describe('distributions', () => {
 
   it('mean CI uses t, not 1.96', () => {
     // 1,2,3,4,5: mean 3, sd sqrt(2.5), half-width 2.776445 * 1.581139 / sqrt(5) = 1.963243.
-    const r = meanCi([1, 2, 3, 4, 5]);
+    const r = meanWithInterval([1, 2, 3, 4, 5]);
     expect(r.mean).toBe(3);
     expect(r.sd).toBeCloseTo(Math.sqrt(2.5), 12);
     expect(r.ci95).toBeCloseTo(1.963243, 5);
-    expect(meanCi([4]).ci95).toBeNull();
+    // n < 2: no interval, NaN as scipy.stats.t.interval gives it (was null here, NaN in analysis/).
+    expect(meanWithInterval([4]).ci95).toBeNaN();
   });
 });
 

@@ -57,7 +57,7 @@ describe('mosFigure', () => {
     const fig = mosFigure(
       [
         { system: 'a', n: 10, mean: 3.2, sd: 1, ci95: 0.7, zMean: 0 },
-        { system: 'b', n: 1, mean: 4, sd: 0, ci95: null, zMean: 0 },
+        { system: 'b', n: 1, mean: 4, sd: Number.NaN, ci95: Number.NaN, zMean: 0 },
       ],
       'acr',
     );

@@ -1,4 +1,4 @@
-import { meanWithInterval } from '../statistics.js';
+import { meanWithInterval } from '../../stats/meanInterval.js';
 import { measurementsOf, type SweepResultRow } from '../sweepResults.js';
 
 /** Mean and 95 % CI of `metric` per distinct value of `key(row)`, keys in sorted order (per-batch metrics: over batches). */

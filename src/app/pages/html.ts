@@ -1,15 +1,13 @@
 import { esc } from '../../web/escapeHtml.js';
+import { htmlPage } from '../../web/htmlPage.js';
 
 export { esc };
 
 /** A full page. Script and style come from /static (the CSP forbids inline code). */
 export function page(title: string, body: string, opts: { csrf?: string; script?: boolean } = {}): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-${opts.csrf ? `<meta name="csrf-token" content="${esc(opts.csrf)}">` : ''}
-<title>${esc(title)}</title><link rel="icon" href="/favicon.ico" sizes="32x32"><link rel="stylesheet" href="/static/app.css">
-${opts.script ? '<script src="/static/app.js" defer></script>' : ''}</head>
-<body><main>${body}</main></body></html>`;
+  const head = `${opts.csrf ? `<meta name="csrf-token" content="${esc(opts.csrf)}">` : ''}<link rel="icon" href="/favicon.ico" sizes="32x32"><link rel="stylesheet" href="/static/app.css">
+${opts.script ? '<script src="/static/app.js" defer></script>' : ''}`;
+  return htmlPage(title, head, body);
 }
 
 export function errorPage(status: number, message: string): string {

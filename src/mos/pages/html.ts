@@ -1,14 +1,13 @@
 import { esc } from '../../web/escapeHtml.js';
+import { htmlPage } from '../../web/htmlPage.js';
 
 export { esc };
 
 /** A full page. Scripts and styles come from /static (the CSP forbids inline code). */
 export function page(title: string, body: string, opts: { script?: boolean } = {}): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/style.css">
-${opts.script ? '<script src="/static/rater.js" defer></script>' : ''}</head>
-<body><main>${body}</main></body></html>`;
+  const head = `<link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/style.css">
+${opts.script ? '<script src="/static/rater.js" defer></script>' : ''}`;
+  return htmlPage(title, head, body);
 }
 
 /** An error page linking back to where the visitor came from: the admin pages or the rating session. */

@@ -13,7 +13,7 @@ export function mosPlot(rows: readonly SystemSummary[], min: number, max: number
   const bars = rows
     .map((r, i) => {
       const y = 10 + i * rowH;
-      const ci = r.ci95 ?? 0;
+      const ci = Number.isFinite(r.ci95) ? r.ci95 : 0;
       return `<text x="${left - 8}" y="${y + 17}" text-anchor="end" font-size="13">${esc(r.system)}</text>
 <rect x="${left}" y="${y + 4}" width="${Math.max(0, x(r.mean) - left)}" height="18" fill="#5b8def"/>
 <line x1="${x(r.mean - ci)}" x2="${x(r.mean + ci)}" y1="${y + 13}" y2="${y + 13}" stroke="#111" stroke-width="2"/>

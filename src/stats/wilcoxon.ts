@@ -1,4 +1,4 @@
-import { normalCdf } from '../stats/distributions.js';
+import { normalCdf } from './distributions.js';
 
 export interface WilcoxonResult {
   /** Pairs with a non-zero difference (zeros dropped, Wilcoxon's original method). */
