@@ -188,7 +188,7 @@ export async function generateTokens(
     }
     let conditioning = condition.conditioning;
     if (prepared.melody) {
-      conditioning = { ...conditioning, chroma: { data: prepared.melody.chromaForWindow(w, windows.length > 1), frames: config.melody!.chromaLength } };
+      conditioning = { ...conditioning, chroma: { data: prepared.melody.chromaForWindow(windows.length > 1 ? w : null), frames: config.melody!.chromaLength } };
     }
     const result = await runTokenLoop({
       config,

@@ -114,3 +114,19 @@ export interface BatchResult extends GenerationResult {
   /** The settings each item ran with (seeds drawn where none was given). */
   items: ItemSettings[];
 }
+
+/**
+ * The request of generateBatch's items (sweeps, the queue): per-item text, settings and melody.
+ * Items without a melody keep the text-only default (one C chroma frame) unless another item of
+ * the batch has one.
+ */
+export function batchRequest(batch: readonly BatchItem[], opts: GenerateOptions & { melodySampleRate: number }): GenerationRequest {
+  const { melodySampleRate, ...rest } = opts;
+  const melodies = batch.map((b) => b.melody ?? null);
+  return {
+    ...rest,
+    text: batch.map((b) => b.text),
+    melody: melodies.some((m) => m !== null) ? { audio: melodies, sampleRate: melodySampleRate } : undefined,
+    items: batch.map((b) => b.params ?? {}),
+  };
+}

@@ -38,16 +38,19 @@ export class MelodyConditioner {
     readonly hasMelody: boolean,
   ) {}
 
-  /** Checks the melodies against the model (`what` names the model in errors). */
-  static of(config: MelodyConfig | null, input: MelodyInput, what: string): MelodyConditioner {
+  /**
+   * Checks the melodies against the model (`what` names the model in errors); bad input throws
+   * `errorClass` (GenerationInputError by default).
+   */
+  static of(config: MelodyConfig | null, input: MelodyInput, what: string, errorClass: new (message: string) => Error = GenerationInputError): MelodyConditioner {
     if (!config) {
-      throw new GenerationInputError(`${what}; melody conditioning needs a musicgen_melody model (e.g. facebook/musicgen-melody)`);
+      throw new errorClass(`${what}; melody conditioning needs a musicgen_melody model (e.g. facebook/musicgen-melody)`);
     }
     if ('chroma' in input) {
       const items = input.chroma.map((c, b) => {
         if (c === null || c.length === 0) return c === null ? null : { frames: [oneHotC(1, 1, config.numChroma).data] };
         c.forEach((f, t) => {
-          if (f.length !== config.numChroma) throw new GenerationInputError(`chroma ${b} frame ${t} has ${f.length} bins, expected ${config.numChroma}`);
+          if (f.length !== config.numChroma) throw new errorClass(`chroma ${b} frame ${t} has ${f.length} bins, expected ${config.numChroma}`);
         });
         return { frames: fitChromaLength(c as Float32Array[], config.chromaLength) };
       });
@@ -56,7 +59,7 @@ export class MelodyConditioner {
     const items = input.audio.map((m, i) => {
       if (m === null) return null;
       if (!Array.isArray(m) || m.length === 0 || m[0].length === 0) {
-        throw new GenerationInputError(`melody ${i} is empty; pass channels (Float32Array[]) or null`);
+        throw new errorClass(`melody ${i} is empty; pass channels (Float32Array[]) or null`);
       }
       return { mono: toChromaRate(m, input.sampleRate) };
     });
@@ -69,11 +72,12 @@ export class MelodyConditioner {
   }
 
   /**
-   * [B, chromaLength, 12] chroma for one window (one-hot C for items without melody). One window:
-   * the melody as given, truncated at 30 s (HF's feature extractor). Long form: the window's own
-   * 30 s, read from its start time and looping (AudioCraft). Features are the same in every window.
+   * [B, chromaLength, 12] chroma for one window (one-hot C for items without melody). `null`, a
+   * generation of one window: the melody as given, truncated at 30 s (HF's feature extractor).
+   * A window of a long-form run: its own 30 s, read from its start time and looping (AudioCraft).
+   * Features are the same in every window.
    */
-  chromaForWindow(window: GenerationWindow, multiWindow: boolean): Float32Array {
+  chromaForWindow(window: GenerationWindow | null): Float32Array {
     const { chromaLength: length, numChroma: bins } = this.config;
     const out = new Float32Array(this.items.length * length * bins);
     this.items.forEach((m, b) => {
@@ -81,7 +85,7 @@ export class MelodyConditioner {
       if (m === null) frames = [oneHotC(1, 1, bins).data];
       else if ('frames' in m) frames = m.frames;
       else {
-        const segment = multiWindow
+        const segment = window
           ? melodySegmentForWindow(m.mono, window, CHROMA_SAMPLE_RATE, MAX_DURATION)
           : m.mono.subarray(0, Math.min(m.mono.length, MAX_DURATION * CHROMA_SAMPLE_RATE));
         frames = extractChroma(segment, CHROMA_SAMPLE_RATE, { argmax: true });

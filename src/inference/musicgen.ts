@@ -3,14 +3,15 @@ import { AudioCodec } from './audioCodec.js';
 import { GenerationInputError } from './errors.js';
 import { resolveGenerationParams, type GenerationParams, type ResolvedGenerationParams } from './generationParams.js';
 import { prepareGeneration, runGeneration, type PipelineModel, type PreparedGeneration } from './generationPipeline.js';
-import type {
-  BatchItem,
-  BatchResult,
-  GenerateOptions,
-  GenerationInput,
-  GenerationRequest,
-  GenerationResult,
-  RequestResult,
+import {
+  batchRequest,
+  type BatchItem,
+  type BatchResult,
+  type GenerateOptions,
+  type GenerationInput,
+  type GenerationRequest,
+  type GenerationResult,
+  type RequestResult,
 } from './generationRequest.js';
 import { checkDecoderGraph, checkEncodecEncodeGraph, createCheckedSession, loadEncodecDecode } from './sessions.js';
 import { TextEncoderSession } from './textEncoderSession.js';
@@ -30,6 +31,7 @@ export type {
   ItemSettings,
   RequestResult,
 } from './generationRequest.js';
+export { batchRequest } from './generationRequest.js';
 export { oneHotC } from './melodyConditioning.js';
 export { MAX_DURATION } from '../model/contextLength.js';
 
@@ -165,10 +167,7 @@ export class MusicGen {
    */
   async generateBatch(batch: readonly BatchItem[], opts: GenerateOptions & { melodySampleRate?: number } = {}): Promise<BatchResult> {
     if (!Array.isArray(batch) || batch.length === 0) throw new GenerationInputError('generateBatch needs at least one item');
-    const melodies = batch.map((b) => b.melody ?? null);
-    // Items without a melody on a melody model keep the text-only default (one chroma frame).
-    const melody = melodies.some((m) => m !== null) ? { audio: melodies, sampleRate: opts.melodySampleRate ?? this.sampleRate } : undefined;
-    const result = await this.generateRequest({ ...opts, text: batch.map((b) => b.text), melody, items: batch.map((b) => b.params ?? {}) });
+    const result = await this.generateRequest(batchRequest(batch, { ...opts, melodySampleRate: opts.melodySampleRate ?? this.sampleRate }));
     return { ...result, items: result.items! };
   }
 
