@@ -17,8 +17,21 @@ export { MusicgenError } from './errors.js';
 export * from './audio/index.js';
 
 // inference: model folders, generation
-export { MusicGen, MAX_DURATION, oneHotC } from './inference/musicgen.js';
-export type { GenerateOptions, GenerationInput, GenerationResult, GenerationTimings, LoadOptions } from './inference/musicgen.js';
+export { MusicGen, MAX_DURATION, oneHotC, batchRequest } from './inference/musicgen.js';
+export type {
+  BatchItem,
+  BatchResult,
+  GenerateOptions,
+  GenerationInput,
+  GenerationRequest,
+  GenerationResult,
+  GenerationTimings,
+  ItemSettings,
+  LoadOptions,
+  RequestResult,
+} from './inference/musicgen.js';
+export type { PreparedGeneration } from './inference/generationPipeline.js';
+export { MelodyConditioner, type MelodyInput } from './inference/melodyConditioning.js';
 export {
   DEFAULT_GENERATION_PARAMS,
   GENERATION_PARAM_KEYS,

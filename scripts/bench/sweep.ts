@@ -51,9 +51,9 @@ const loadMs = performance.now() - t0;
 let generateCalls = 0;
 const generator: SweepGenerator = {
   config: mg.config,
-  generateBatch: (items, opts) => {
+  generateRequest: (request) => {
     generateCalls++;
-    return mg.generateBatch(items, opts);
+    return mg.generateRequest(request);
   },
   dispose: async () => undefined,
 };

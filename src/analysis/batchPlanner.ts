@@ -1,13 +1,13 @@
 import { freemem } from 'node:os';
+import { MAX_DURATION } from '../model/contextLength.js';
 import type { MusicgenModelConfig } from '../model/modelConfig.js';
+import { numDistinctDelays, sequenceLengthForFrames } from '../model/stepCount.js';
 import { SweepSpecError } from './errors.js';
 
 /** Upper bound on the rows of one generateBatch call when the caller gives none. */
 export const DEFAULT_MAX_BATCH = 16;
 /** Text tokens assumed per prompt when estimating the encoder K/V (T5 prompts are rarely longer). */
 const TEXT_TOKENS_ESTIMATE = 64;
-/** One window never exceeds 30 s (1500 frames at 50 Hz). */
-const MAX_WINDOW_SECONDS = 30;
 
 export interface KvCacheEstimateOptions {
   /** Seconds generated per window (capped at 30 s). */
@@ -26,8 +26,9 @@ export interface KvCacheEstimateOptions {
  */
 export function kvCacheBytesPerItem(config: MusicgenModelConfig, opts: KvCacheEstimateOptions): number {
   const d = config.decoder;
-  const frames = Math.ceil(Math.min(opts.duration, MAX_WINDOW_SECONDS) * config.audioEncoder.frameRate);
-  const steps = frames + d.numCodebooks / d.audioChannels;
+  // One window never exceeds the 30 s context; a fraction of a frame counts as one (an upper bound).
+  const frames = Math.ceil(Math.min(opts.duration, MAX_DURATION) * config.audioEncoder.frameRate);
+  const steps = sequenceLengthForFrames(frames, numDistinctDelays(d.numCodebooks, d.audioChannels));
   const text = opts.textTokens ?? TEXT_TOKENS_ESTIMATE;
   const conditioning = config.melody ? config.melody.chromaLength + text : text;
   const perRow = d.numLayers * 2 * d.hiddenSize * (steps + conditioning) * 4;

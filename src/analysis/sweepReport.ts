@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { CHROMA_SAMPLE_RATE, extractChroma, type Chroma } from '../audio/chroma.js';
-import { convertAudio } from '../audio/convertAudio.js';
+import { audioChroma, CHROMA_SAMPLE_RATE, type Chroma } from '../audio/chroma.js';
 import { readAudio } from '../audio/read.js';
 import { distinct } from './figures/groupedMeans.js';
 import { escapeHtml, figureDiv } from './figures/figureHtml.js';
@@ -24,8 +23,9 @@ const SPEED_MEMORY = ['stepsPerSecond', 'realTimeFactor', 'peakRssMb'];
 const QUALITY = ['entropyBits', 'distinctRatio', 'spectralCentroidHz', 'spectralFlatness', 'loudnessLufs'];
 const TABLE_METRICS = ['stepsPerSecond', 'realTimeFactor', 'peakRssMb', 'entropyBits', 'distinctRatio', 'spectralCentroidHz', 'loudnessLufs', 'chromaMatchRate'];
 
-function chromaOf(channels: readonly Float32Array[], sampleRate: number): Chroma {
-  return extractChroma(convertAudio(channels, sampleRate, CHROMA_SAMPLE_RATE, 1)[0], CHROMA_SAMPLE_RATE);
+/** The chromagram the report draws: the model's own melody conversion (src/audio/chroma.ts). */
+export function chromaOf(channels: readonly Float32Array[], sampleRate: number): Chroma {
+  return audioChroma(channels, sampleRate);
 }
 
 /** Enough samples for a 16384-point chroma frame (reflect padding). */

@@ -1,14 +1,17 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { convertAudio } from '../audio/convertAudio.js';
+import { CHROMA_SAMPLE_RATE, toChromaRate } from '../audio/chroma.js';
 import { readAudio } from '../audio/read.js';
 import { writeAudio } from '../audio/write.js';
+import { usesCfg } from '../inference/cfg.js';
 import { AbortError } from '../inference/errors.js';
 import { interruptible } from '../kernelInterrupt.js';
 import { parseModelConfig, type MusicgenModelConfig } from '../model/modelConfig.js';
 import { outputFolderProblem } from '../outputFolder.js';
-import { MusicGen, type BatchItem, type BatchResult, type GenerateOptions } from '../inference/musicgen.js';
+import { batchRequest, MusicGen, type BatchItem, type BatchResult, type GenerationRequest, type RequestResult } from '../inference/musicgen.js';
+import { framesForDuration } from '../model/contextLength.js';
+import { decoderStepsForFrames, numDistinctDelays } from '../model/stepCount.js';
 import { batchCapacity, splitIntoBatches, type BatchPlanOptions } from './batchPlanner.js';
 import { toCsv } from './csv.js';
 import { SweepOutputError, SweepSpecError } from './errors.js';
@@ -24,7 +27,7 @@ import { flattenRow, type SweepResultRow } from './sweepResults.js';
 /** What the runner needs of a loaded model (MusicGen has it; tests may wrap one to count calls). */
 export interface SweepGenerator {
   readonly config: MusicgenModelConfig;
-  generateBatch(items: readonly BatchItem[], opts?: GenerateOptions & { melodySampleRate?: number }): Promise<BatchResult>;
+  generateRequest(request: GenerationRequest): Promise<RequestResult>;
   dispose(): Promise<void>;
 }
 
@@ -71,8 +74,10 @@ export interface PlannedSweepBatch {
   config: MusicgenModelConfig;
   /** The batch's settings in row order (with an executor, some may already be finished). */
   settings: SweepSetting[];
-  /** What generateBatch gets for them (melodies resampled to the model's rate). */
+  /** The batch's items (melodies as the model reads them: 32 kHz mono, at `melodySampleRate`). */
   items: BatchItem[];
+  /** Sample rate of the items' melodies. */
+  melodySampleRate: number;
   /** Decoder steps the batch is expected to take. */
   steps: number;
 }
@@ -182,7 +187,7 @@ async function runSweepWith(spec: SweepSpec | ResolvedSweepSpec, opts: SweepRunO
     const sidecar = readSampleSidecar(outDir, s.sampleId);
     if (!sidecar) continue;
     const config = configs[resolved.models.indexOf(s.model)];
-    const frames = Math.trunc(resolved.duration * config.audioEncoder.frameRate);
+    const frames = framesForDuration(resolved.duration, config.audioEncoder.frameRate);
     if (sidecar.row.frames !== frames) {
       throw new SweepOutputError(
         `${outDir} already holds ${s.sampleId} with ${sidecar.row.frames} frames, but this spec asks for ${frames} (${resolved.duration} s); use another output folder or delete the old samples`,
@@ -212,15 +217,17 @@ async function runSweepWith(spec: SweepSpec | ResolvedSweepSpec, opts: SweepRunO
     const config = configs[m];
     const ofModel = settings.filter((s) => s.model === model);
     const pending = ofModel.filter((s) => !rowsById.has(s.sampleId));
-    const needsCfg = (opts.executor ? ofModel : pending).some((s) => s.cfgCoef !== 1);
+    // Memory is planned for CFG whenever some item may run with it (its prompt has text or a melody).
+    const needsCfg = usesCfg((opts.executor ? ofModel : pending).map((s) => s.cfgCoef), true);
     const capacity = batchCapacity(config, { duration: resolved.duration, cfg: needsCfg }, opts);
-    const frames = Math.trunc(resolved.duration * config.audioEncoder.frameRate);
-    const steps = frames + config.decoder.numCodebooks / config.decoder.audioChannels - 1;
+    const frames = framesForDuration(resolved.duration, config.audioEncoder.frameRate);
+    const steps = decoderStepsForFrames(frames, numDistinctDelays(config.decoder.numCodebooks, config.decoder.audioChannels));
     const batches = opts.executor
       ? splitIntoBatches(ofModel, capacity).filter((b) => b.some((s) => !rowsById.has(s.sampleId)))
       : splitIntoBatches(pending, capacity);
     for (const batch of batches) {
-      planned.push({ index: planned.length, model, config, settings: batch, items: batch.map((s) => batchItemOf(s, config, melodies)), steps });
+      const items = batch.map((s) => batchItemOf(s, config, melodies));
+      planned.push({ index: planned.length, model, config, settings: batch, items, melodySampleRate: CHROMA_SAMPLE_RATE, steps });
     }
   }
   const stepsDone = planned.map(() => 0);
@@ -325,15 +332,17 @@ function localExecutor(opts: SweepRunOptions): SweepBatchExecutor {
             const t0 = performance.now();
             let result: BatchResult;
             try {
-              result = await generator.generateBatch(batch.items, {
-                params: { duration: ctx.spec.duration, extendStride: ctx.spec.extendStride, twoStepCfg: ctx.spec.twoStepCfg },
-                melodySampleRate: batch.config.audioEncoder.samplingRate,
+              const request = batchRequest(batch.items, {
+                params: sweepParams(ctx.spec),
+                melodySampleRate: batch.melodySampleRate,
                 signal: ctx.signal,
                 progress: (done, total) => {
                   memory.sample();
                   ctx.onStep(batch, done, total);
                 },
               });
+              const out = await generator.generateRequest(request);
+              result = { ...out, items: out.items! };
             } catch (err) {
               memory.stop();
               throw err;
@@ -349,14 +358,17 @@ function localExecutor(opts: SweepRunOptions): SweepBatchExecutor {
   };
 }
 
-/** Melodies resampled to a model's rate, mono, once per (prompt, rate). */
-const resampledMelodies = new WeakMap<Melody, Map<number, Float32Array[]>>();
+/** The params every batch of a sweep shares (sampling, CFG and seed are per item). */
+function sweepParams(spec: ResolvedSweepSpec): GenerationRequest['params'] {
+  return { duration: spec.duration, extendStride: spec.extendStride, twoStepCfg: spec.twoStepCfg };
+}
 
-function melodyAt(melody: Melody, sampleRate: number): Float32Array[] {
-  let byRate = resampledMelodies.get(melody);
-  if (!byRate) resampledMelodies.set(melody, (byRate = new Map()));
-  let channels = byRate.get(sampleRate);
-  if (!channels) byRate.set(sampleRate, (channels = convertAudio(melody.channels, melody.sampleRate, sampleRate, 1)));
+/** Melodies as the model reads them (32 kHz mono: src/audio/chroma.ts), once per prompt. */
+const chromaRateMelodies = new WeakMap<Melody, Float32Array[]>();
+
+function melodyAtChromaRate(melody: Melody): Float32Array[] {
+  let channels = chromaRateMelodies.get(melody);
+  if (!channels) chromaRateMelodies.set(melody, (channels = [toChromaRate(melody.channels, melody.sampleRate)]));
   return channels;
 }
 
@@ -366,7 +378,7 @@ function batchItemOf(s: SweepSetting, config: MusicgenModelConfig, melodies: Map
     text: s.prompt.text,
     params: { useSampling: s.useSampling, topK: s.topK, topP: s.topP, temperature: s.temperature, cfgCoef: s.cfgCoef, seed: s.seed },
     // Melodies condition melody models only; every model is still scored against the melody.
-    melody: config.melody && melody ? melodyAt(melody, config.audioEncoder.samplingRate) : null,
+    melody: config.melody && melody ? melodyAtChromaRate(melody) : null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { MAX_DURATION } from '../inference/musicgen.js';
+import { MAX_DURATION } from '../model/contextLength.js';
 import { DEFAULT_GENERATION_PARAMS, InvalidGenerationParamError, resolveGenerationParams } from '../inference/generationParams.js';
 import { AppFormError, AppInputError, type FieldProblem } from './errors.js';
 import type { JobInput } from './jobs.js';

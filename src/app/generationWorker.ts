@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MusicgenError } from '../errors.js';
 import { AbortError } from '../inference/errors.js';
-import { MusicGen, type GenerateOptions, type GenerationResult } from '../inference/musicgen.js';
+import { MusicGen, type GenerateOptions, type GenerationRequest } from '../inference/musicgen.js';
 import { writeMelodyChroma, writeSampleFiles } from './resultFiles.js';
 import type { FromWorker, ToWorker, WorkerInit, WorkerJob, WorkerResult } from './workerProtocol.js';
 
@@ -27,21 +27,18 @@ function send(msg: FromWorker): void {
   port!.postMessage(msg);
 }
 
-async function generate(m: MusicGen, job: WorkerJob, opts: GenerateOptions): Promise<GenerationResult> {
+/** The job as one request: `samples` items of the description (none when empty), melody, prompt. */
+function requestOf(job: WorkerJob, opts: GenerateOptions): GenerationRequest {
   const n = job.samples;
-  const text = job.description.trim() === '' ? null : Array.from({ length: n }, () => job.description);
   const repeat = <T>(x: T): T[] => Array.from({ length: n }, () => x);
-  if (job.continuation) {
-    const melodies = job.melody ? repeat(job.melody.channels) : undefined;
-    return m.generateContinuation(repeat(job.continuation.channels), job.continuation.sampleRate, text, {
-      ...opts,
-      melodies,
-      melodySampleRate: job.melody?.sampleRate,
-    });
-  }
-  if (job.melody) return m.generateWithChroma(text, repeat(job.melody.channels), job.melody.sampleRate, opts);
-  // An empty description is no conditioning at all (AudioCraft masks empty strings).
-  return text ? m.generate(text, opts) : m.generateUnconditional(n, opts);
+  return {
+    ...opts,
+    samples: n,
+    // An empty description is no conditioning at all (AudioCraft masks empty strings).
+    text: job.description.trim() === '' ? null : repeat(job.description),
+    melody: job.melody ? { audio: repeat(job.melody.channels), sampleRate: job.melody.sampleRate } : undefined,
+    prompt: job.continuation ? { audio: repeat(job.continuation.channels), sampleRate: job.continuation.sampleRate } : undefined,
+  };
 }
 
 async function run(job: WorkerJob): Promise<void> {
@@ -60,7 +57,7 @@ async function run(job: WorkerJob): Promise<void> {
     const loadMs = performance.now() - t0;
     if (controller.signal.aborted) throw new AbortError('interrupted before the generation started');
     const t1 = performance.now();
-    const result = await generate(m, job, {
+    const result = await m.generateRequest(requestOf(job, {
       params: { ...job.params },
       signal: controller.signal,
       progress: (done, total) => {
@@ -68,7 +65,7 @@ async function run(job: WorkerJob): Promise<void> {
         // The token loop is over; EnCodec's decode (and the pictures below) follow.
         if (done === total) send({ type: 'decoding', jobId: job.jobId });
       },
-    });
+    }));
     const t2 = performance.now();
     const melody = job.melody ? writeMelodyChroma(job.outDir, job.melody) : null;
     const samples = result.audio.map((audio, i) => writeSampleFiles(job.outDir, i, audio, result.sampleRate, melody?.chroma ?? null));

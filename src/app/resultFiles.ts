@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHROMA_SAMPLE_RATE, extractChroma } from '../audio/chroma.js';
+import { audioChroma } from '../audio/chroma.js';
 import { chromagramPng } from '../audio/chromagramImage.js';
 import { chromaMatchRate } from '../audio/chromaMatchRate.js';
-import { convertAudio } from '../audio/convertAudio.js';
 import { normalizeAudio } from '../audio/normalize.js';
 import { encodeWav } from '../audio/wavCodec.js';
 import { spectrogramPng } from './spectrogramImage.js';
@@ -27,17 +26,13 @@ export function writeSampleFiles(outDir: string, index: number, audio: readonly 
   writeFileSync(join(outDir, waveform), waveformPng(normalized));
   writeFileSync(join(outDir, spectrogram), spectrogramPng(normalized));
   let rate: number | null = null;
-  if (melodyChroma) {
-    const [mono] = convertAudio(audio, sampleRate, CHROMA_SAMPLE_RATE, 1);
-    rate = chromaMatchRate(melodyChroma, extractChroma(mono, CHROMA_SAMPLE_RATE));
-  }
+  if (melodyChroma) rate = chromaMatchRate(melodyChroma, audioChroma(audio, sampleRate));
   return { wav, waveform, spectrogram, durationS: (audio[0]?.length ?? 0) / sampleRate, chromaMatchRate: rate };
 }
 
 /** One-hot chroma of a melody (32 kHz mono, as the model reads it) and its picture. */
 export function writeMelodyChroma(outDir: string, melody: AudioInput): { chroma: Float32Array[]; file: string } {
-  const [mono] = convertAudio(melody.channels, melody.sampleRate, CHROMA_SAMPLE_RATE, 1);
-  const chroma = extractChroma(mono, CHROMA_SAMPLE_RATE);
+  const chroma = audioChroma(melody.channels, melody.sampleRate);
   const file = 'melody-chroma.png';
   // Short melodies have few frames (8 per second): widen the cells so the picture is ~800 px wide.
   const cellWidth = Math.max(1, Math.min(48, Math.floor(800 / Math.max(1, chroma.length))));

@@ -1,6 +1,7 @@
 import { chromaFilterBank } from './chromaFilterBank.js';
+import { convertAudio } from './convertAudio.js';
 import { InvalidAudioError } from './errors.js';
-import { JULIUS_RESAMPLE, resample } from './resample.js';
+import { JULIUS_RESAMPLE } from './resample.js';
 import { forEachPowerFrame } from './stft.js';
 
 /** MusicGen-melody's chroma parameters (AudioCraft ChromaExtractor / HF MusicgenMelodyFeatureExtractor). */
@@ -46,7 +47,7 @@ export function rawChroma(samples: Float32Array, sampleRate: number): Chroma {
     throw new InvalidAudioError(`chroma: sample rate must be a positive integer in Hz, got ${sampleRate}`);
   }
   if (samples.length === 0) throw new InvalidAudioError('chroma: audio is empty');
-  if (sampleRate !== CHROMA_SAMPLE_RATE) samples = resample(samples, sampleRate, CHROMA_SAMPLE_RATE, JULIUS_RESAMPLE);
+  if (sampleRate !== CHROMA_SAMPLE_RATE) samples = toChromaRate([samples], sampleRate);
   const fb = bank();
   const out: Chroma = [];
   forEachPowerFrame(padToFft(samples), { nFft: CHROMA_N_FFT, hop: CHROMA_HOP }, (_f, power) => {
@@ -70,6 +71,21 @@ export function extractChroma(samples: Float32Array, sampleRate: number, options
   const { argmax = true, chromaLength } = options;
   const frames = rawChroma(samples, sampleRate).map((raw) => (argmax ? oneHot(raw) : infNormalize(raw)));
   return chromaLength === undefined ? frames : fitChromaLength(frames, chromaLength);
+}
+
+/**
+ * Audio at any rate and channel count as the melody conditioner reads it: the mean of the
+ * channels at 32 kHz, resampled with julius' kernel (AudioCraft's ChromaStemConditioner calls
+ * convert_audio). Every chroma of the project (the model's melody input, the CLI's, the app's and
+ * the report's pictures and match rates) goes through this one conversion (docs/AUDIO.md).
+ */
+export function toChromaRate(channels: readonly Float32Array[], sampleRate: number): Float32Array {
+  return convertAudio(channels, sampleRate, CHROMA_SAMPLE_RATE, 1, JULIUS_RESAMPLE)[0];
+}
+
+/** {@link extractChroma} of audio at any rate and channel count ({@link toChromaRate} first). */
+export function audioChroma(channels: readonly Float32Array[], sampleRate: number, options: ExtractChromaOptions = {}): Chroma {
+  return extractChroma(toChromaRate(channels, sampleRate), CHROMA_SAMPLE_RATE, options);
 }
 
 /** Repeats the frames from the start until `length` is reached, or truncates (AudioCraft's match_len_on_eval). */

@@ -1,7 +1,5 @@
-import { CHROMA_HOP, CHROMA_SAMPLE_RATE, extractChroma, type Chroma } from './chroma.js';
-import { convertAudio } from './convertAudio.js';
+import { audioChroma, CHROMA_HOP, CHROMA_SAMPLE_RATE, type Chroma } from './chroma.js';
 import { InvalidAudioError } from './errors.js';
-import { JULIUS_RESAMPLE } from './resample.js';
 import { channelLength } from './validate.js';
 
 const COSINE_EPS = 1e-8;
@@ -48,10 +46,7 @@ export function audioChromaMatchRate(
   sampleRate: number,
 ): { rate: number; frames: number } {
   const length = Math.min(channelLength(reference, 'audioChromaMatchRate'), channelLength(generated, 'audioChromaMatchRate'));
-  const toChroma = (audio: readonly Float32Array[]): Chroma => {
-    const [mono] = convertAudio(audio.map((c) => c.subarray(0, length)), sampleRate, CHROMA_SAMPLE_RATE, 1, JULIUS_RESAMPLE);
-    return extractChroma(mono, CHROMA_SAMPLE_RATE);
-  };
+  const toChroma = (audio: readonly Float32Array[]): Chroma => audioChroma(audio.map((c) => c.subarray(0, length)), sampleRate);
   const ref = toChroma(reference);
   const gen = toChroma(generated);
   const size = Math.floor((CHROMA_SAMPLE_RATE * length) / sampleRate);

@@ -10,6 +10,8 @@ export { writeAudio, type AudioFormat, type WriteAudioOptions } from './write.js
 export { encodeWav, decodeWav, type WavEncoding } from './wavCodec.js';
 export {
   extractChroma,
+  audioChroma,
+  toChromaRate,
   rawChroma,
   fitChromaLength,
   CHROMA_SAMPLE_RATE,

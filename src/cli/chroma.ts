@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { CHROMA_HOP, CHROMA_SAMPLE_RATE, extractChroma, type Chroma } from '../audio/chroma.js';
+import { audioChroma, CHROMA_HOP, CHROMA_SAMPLE_RATE, type Chroma } from '../audio/chroma.js';
 import { chromagramPng } from '../audio/chromagramImage.js';
-import { convertChannels } from '../audio/convertAudio.js';
 import { readAudio } from '../audio/read.js';
 
 export const PITCH_CLASSES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'] as const;
@@ -33,8 +32,7 @@ export function register(program: Command, out: CliOutput = stdout): void {
     .option('--png <file>', 'also write a chromagram picture (PNG)')
     .action(async (audioPath: string, opts: ChromaCommandOptions) => {
       const { channels, sampleRate } = await readAudio(audioPath);
-      const [mono] = convertChannels(channels, 1);
-      const chroma = extractChroma(mono, sampleRate, { argmax: !opts.raw });
+      const chroma = audioChroma(channels, sampleRate, { argmax: !opts.raw });
       if (opts.png) await writeFile(opts.png, chromagramPng(chroma));
       out.write(opts.json ? `${JSON.stringify(chromaReport(audioPath, chroma, opts.raw), null, 1)}\n` : chromaTable(chroma, opts.raw));
       if (opts.png && !opts.json) out.write(`wrote ${opts.png}\n`);

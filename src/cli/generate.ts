@@ -4,12 +4,12 @@ import type { Command } from 'commander';
 import { writeAudio } from '../audio/write.js';
 import { readAudio } from '../audio/read.js';
 import { convertAudio } from '../audio/convertAudio.js';
-import { CHROMA_SAMPLE_RATE, extractChroma } from '../audio/chroma.js';
+import { audioChroma, type Chroma } from '../audio/chroma.js';
 import { chromaMatchRate } from '../audio/chromaMatchRate.js';
 import type { NormalizeStrategy } from '../audio/normalize.js';
 import { MusicgenError } from '../errors.js';
 import { InvalidGenerationParamError, resolveGenerationParams, type GenerationParams } from '../inference/generationParams.js';
-import { MusicGen, type GenerationResult } from '../inference/musicgen.js';
+import { MusicGen, type GenerationRequest, type GenerationResult } from '../inference/musicgen.js';
 import { outputFolderProblem } from '../outputFolder.js';
 import { ensureDefaultModel } from './defaultModel.js';
 import { mergedDecoderHint } from './mergedDecoderHint.js';
@@ -83,8 +83,8 @@ const PARAM_FLAGS: Partial<Record<keyof GenerationParams, string>> = {
 };
 
 /**
- * The flags' generation parameters, checked against AudioCraft's ranges before any model is
- * opened (the model checks them again with its own frame rate and maximum duration).
+ * The flags' generation parameters, checked by the model's own validator before any model is
+ * opened (the call resolves them once more with the model's frame rate).
  */
 export function checkedParamsFromFlags(o: GenerateCliOptions): Partial<GenerationParams> {
   const params = paramsFromFlags(o);
@@ -113,6 +113,11 @@ export function slug(text: string): string {
   return s || 'sample';
 }
 
+/** The melody's chroma the sidecar's match rate compares against: what the model is conditioned on. */
+export function melodyChroma(melody: { channels: readonly Float32Array[]; sampleRate: number }): Chroma {
+  return audioChroma(melody.channels, melody.sampleRate);
+}
+
 /** Writes one wav + JSON sidecar per item; returns the wav paths. */
 export async function writeResults(
   dir: string,
@@ -121,9 +126,7 @@ export async function writeResults(
   meta: { model: string; dtype: string; decoderLayout?: string; strategy: string },
   audioCond: AudioConditioning = { melody: null, prompt: null },
 ): Promise<string[]> {
-  const melodyChroma = audioCond.melody
-    ? extractChroma(convertAudio(audioCond.melody.channels, audioCond.melody.sampleRate, CHROMA_SAMPLE_RATE, 1)[0], CHROMA_SAMPLE_RATE)
-    : null;
+  const reference = audioCond.melody ? melodyChroma(audioCond.melody) : null;
   const paths: string[] = [];
   await mkdir(dir, { recursive: true });
   for (let i = 0; i < result.audio.length; i++) {
@@ -148,10 +151,7 @@ export async function writeResults(
         ? {
             files: audioCond.melody.files,
             // AudioCraft's chroma cosine metric: share of frames whose pitch class agrees.
-            chromaMatchRate: chromaMatchRate(
-              melodyChroma!,
-              extractChroma(convertAudio(result.audio[i], result.sampleRate, CHROMA_SAMPLE_RATE, 1)[0], CHROMA_SAMPLE_RATE),
-            ),
+            chromaMatchRate: chromaMatchRate(reference!, audioChroma(result.audio[i], result.sampleRate)),
           }
         : null,
       continuation: audioCond.prompt,
@@ -205,7 +205,6 @@ export async function runGenerate(prompts: string[], o: GenerateCliOptions): Pro
   // One generate call per run: the text encoder is opened for it and released before the decoder
   // opens, which keeps it out of the peak (musicgen-small q8: BENCHMARKS.md, "Memory").
   const mg = await MusicGen.load(modelDir, { dtype: o.dtype, threads, decoderLayout: o.decoderLayout, releaseTextEncoder: true });
-  mg.setGenerationParams(params);
   // Not progress: shown even with --quiet, since the fix is a one-time command.
   const hint = mergedDecoderHint(mg.files, o.decoderLayout);
   if (hint) process.stderr.write(`${hint}\n`);
@@ -214,24 +213,16 @@ export async function runGenerate(prompts: string[], o: GenerateCliOptions): Pro
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
   try {
-    const callOpts = { signal: controller.signal, progress: (done: number, total: number) => bar?.update(done, total, 'steps') };
-    let result: GenerationResult;
-    if (promptAudio) {
-      const p = promptAudio;
-      result = await mg.generateContinuation(
-        prompts.map(() => p.channels),
-        p.sampleRate,
-        prompts,
-        audioCond.melody
-          ? { ...callOpts, melodies: prompts.map(() => audioCond.melody!.channels), melodySampleRate: audioCond.melody.sampleRate }
-          : callOpts,
-      );
-    } else if (audioCond.melody) {
-      const m = audioCond.melody;
-      result = await mg.generateWithChroma(prompts, prompts.map(() => m.channels), m.sampleRate, callOpts);
-    } else {
-      result = await mg.generate(prompts, callOpts);
-    }
+    const each = <T>(x: T): T[] => prompts.map(() => x);
+    const request: GenerationRequest = {
+      text: prompts,
+      params,
+      melody: audioCond.melody ? { audio: each(audioCond.melody.channels), sampleRate: audioCond.melody.sampleRate } : undefined,
+      prompt: promptAudio ? { audio: each(promptAudio.channels), sampleRate: promptAudio.sampleRate } : undefined,
+      signal: controller.signal,
+      progress: (done, total) => bar?.update(done, total, 'steps'),
+    };
+    const result = await mg.generateRequest(request);
     bar?.finish();
     return await writeResults(dir, prompts, result, { model: modelDir, dtype: o.dtype ?? 'fp32', decoderLayout: mg.files.decoderLayout, strategy: o.strategy }, audioCond);
   } finally {

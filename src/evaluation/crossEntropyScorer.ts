@@ -1,7 +1,7 @@
 import type * as ort from 'onnxruntime-node';
-import { CHROMA_SAMPLE_RATE, extractChroma, fitChromaLength } from '../audio/chroma.js';
-import { convertAudio } from '../audio/convertAudio.js';
 import type { DecoderConditioning } from '../inference/decoderStateTypes.js';
+import { MelodyConditioner, oneHotC } from '../inference/melodyConditioning.js';
+import { contextFrames, MAX_DURATION } from '../model/contextLength.js';
 import { MissingModelFileError } from '../model/errors.js';
 import { locateModelFiles, type ModelFiles } from '../model/modelFiles.js';
 import type { MusicgenModelConfig } from '../model/modelConfig.js';
@@ -12,9 +12,6 @@ import { TextTokenizer, type TokenizedBatch } from '../inference/textTokenizer.j
 import { EvaluationInputError } from './errors.js';
 import { codebookLoss, teacherForcedSequence, teacherForcedSteps, type TeacherForcingShape } from './teacherForcing.js';
 import { teacherForcedLogits } from './teacherForcedForward.js';
-
-/** The decoder's context: 30 s of frames (AudioCraft's max_duration); the sequence adds step 0. */
-const MAX_SECONDS = 30;
 
 export interface ScorerLoadOptions {
   /** Decoder precision: fp32 (default), q8, … (docs/MODEL_FORMAT.md). */
@@ -93,7 +90,7 @@ export class CrossEntropyScorer {
 
   /** Longest item the decoder takes in one forward: 30 s of frames. */
   get maxFrames(): number {
-    return Math.round(MAX_SECONDS * this.frameRate);
+    return contextFrames(this.frameRate);
   }
 
   /** Teacher-forced cross-entropy of each item (one decoder forward per item, no CFG). */
@@ -117,7 +114,7 @@ export class CrossEntropyScorer {
       throw new EvaluationInputError(`item ${index}: ${frames} frames; every codebook needs a scored frame, so at least ${numDelays} (the delay pattern's depth)`);
     }
     if (frames > this.maxFrames) {
-      throw new EvaluationInputError(`item ${index}: ${frames} frames exceed the decoder's ${this.maxFrames} (${MAX_SECONDS} s); cut it into segments`);
+      throw new EvaluationInputError(`item ${index}: ${frames} frames exceed the decoder's ${this.maxFrames} (${MAX_DURATION} s); cut it into segments`);
     }
     return { numCodebooks: K, audioChannels: this.config.decoder.audioChannels, frames, vocabSize: this.config.decoder.vocabSize };
   }
@@ -179,29 +176,15 @@ export class CrossEntropyScorer {
       conditioning = { rows: 1, encoderHiddenStates: hiddenStates, encoderLength: tokens.inputIds[0].length, encoderMask: tokens.attentionMask[0] };
     }
     const melody = this.config.melody;
-    if (melody) {
-      const bins = melody.numChroma;
-      let frames: Float32Array[];
-      if (item.chroma && item.chroma.length > 0) {
-        item.chroma.forEach((f, t) => {
-          if (f.length !== bins) throw new EvaluationInputError(`item ${index}: chroma frame ${t} has ${f.length} bins, expected ${bins}`);
-        });
-        frames = fitChromaLength(item.chroma as Float32Array[], melody.chromaLength);
-      } else if (item.melody) {
-        const mono = convertAudio(item.melody.channels, item.melody.sampleRate, CHROMA_SAMPLE_RATE, 1)[0];
-        // HF's feature extractor reads at most 30 s (the item is at most 30 s anyway).
-        const clip = mono.subarray(0, Math.min(mono.length, MAX_SECONDS * CHROMA_SAMPLE_RATE));
-        frames = extractChroma(clip, CHROMA_SAMPLE_RATE, { argmax: true, chromaLength: melody.chromaLength });
-      } else {
-        // No melody: HF's default, one chroma frame one-hot at C.
-        const c = new Float32Array(bins);
-        c[0] = 1;
-        frames = [c];
-      }
-      const data = new Float32Array(frames.length * bins);
-      frames.forEach((f, t) => data.set(f, t * bins));
-      conditioning.chroma = { data, frames: frames.length };
-    } else if (item.melody || item.chroma) {
+    const given = item.chroma && item.chroma.length > 0 ? { chroma: [item.chroma] } : item.melody ? { audio: [item.melody.channels], sampleRate: item.melody.sampleRate } : null;
+    if (given) {
+      // The chroma a one-window generation is conditioned on (the item is at most 30 s).
+      const data = MelodyConditioner.of(melody, given, `item ${index}: ${this.files.dir} is a "${this.config.modelType}" model`, EvaluationInputError).chromaForWindow(null);
+      conditioning.chroma = { data, frames: melody!.chromaLength };
+    } else if (melody) {
+      // No melody: HF's default, one chroma frame one-hot at C.
+      conditioning.chroma = oneHotC(1, 1, melody.numChroma);
+    } else if (item.chroma) {
       throw new EvaluationInputError(`item ${index}: ${this.files.dir} is not a melody model; drop the melody or use a musicgen_melody model`);
     }
     return conditioning;

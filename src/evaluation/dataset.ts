@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DatasetError } from './errors.js';
+import { MAX_DURATION } from '../model/contextLength.js';
 
 /** Audio extensions read here (AudioCraft's DEFAULT_EXTS without .m4a, which needs ffmpeg). */
 export const DATASET_AUDIO_EXTENSIONS = ['.wav', '.mp3', '.flac', '.ogg'] as const;
@@ -126,7 +127,7 @@ export function readDataset(path: string): DatasetItem[] {
 }
 
 /** Default segment length: AudioCraft's segment_duration and the decoder's 30 s context. */
-export const DEFAULT_SEGMENT_SECONDS = 30;
+export const DEFAULT_SEGMENT_SECONDS = MAX_DURATION;
 /** A last remainder shorter than this is dropped. */
 export const DEFAULT_MIN_SEGMENT_SECONDS = 1;
 

@@ -7,7 +7,7 @@
  * (docs/EVALUATION.md).
  */
 import { buildDelayPatternMask, codebookDelays } from '../inference/delayPattern.js';
-import { numDistinctDelays } from '../model/stepCount.js';
+import { initialSequenceLength, numDistinctDelays, sequenceLengthForFrames } from '../model/stepCount.js';
 import { EvaluationInputError } from './errors.js';
 
 export interface TeacherForcingShape {
@@ -20,9 +20,12 @@ export interface TeacherForcingShape {
   vocabSize: number;
 }
 
-/** Decoder steps a teacher-forced forward of T frames takes: T + 1 (AudioCraft's valid steps). */
+/**
+ * Decoder steps a teacher-forced forward of T frames takes: T + 1 (AudioCraft's valid steps), the
+ * initial input of a generation whose prompt is all T frames (BOS + prompt).
+ */
 export function teacherForcedSteps(frames: number): number {
-  return frames + 1;
+  return initialSequenceLength(frames);
 }
 
 function checkCodes(codes: ArrayLike<number>, shape: TeacherForcingShape): void {
@@ -45,10 +48,11 @@ export function teacherForcedSequence(codes: ArrayLike<number>, shape: TeacherFo
   const { numCodebooks: K, audioChannels, frames: T, vocabSize: V } = shape;
   const numDelays = numDistinctDelays(K, audioChannels);
   // The full pattern (T + K' steps, every frame forced as a prompt), cut to its first T + 1 steps.
-  const full = buildDelayPatternMask({ batchSize: 1, numCodebooks: K, audioChannels, maxLength: T + numDelays, specialId: V, promptCodes: codes, promptFrames: T });
+  const maxLength = sequenceLengthForFrames(T, numDelays);
+  const full = buildDelayPatternMask({ batchSize: 1, numCodebooks: K, audioChannels, maxLength, specialId: V, promptCodes: codes, promptFrames: T });
   const S = teacherForcedSteps(T);
   const out = new Int32Array(K * S);
-  for (let k = 0; k < K; k++) out.set(full.subarray(k * (T + numDelays), k * (T + numDelays) + S), k * S);
+  for (let k = 0; k < K; k++) out.set(full.subarray(k * maxLength, k * maxLength + S), k * S);
   return out;
 }
 

@@ -92,3 +92,49 @@ export function cfgCoefPerRow(perItem: ArrayLike<number>, numCodebooks: number):
   for (let b = 0; b < perItem.length; b++) out.fill(perItem[b], b * numCodebooks, (b + 1) * numCodebooks);
   return out;
 }
+
+/**
+ * Whether a call runs with CFG: the one place that decides it. Items with no condition at all
+ * (unconditional) gain nothing from the doubled batch, and a coefficient of 1 for every item
+ * leaves the conditional logits as they are.
+ */
+export function usesCfg(cfgCoefs: ArrayLike<number>, conditioned: boolean): boolean {
+  return conditioned && Array.from(cfgCoefs).some((c) => c !== 1);
+}
+
+/**
+ * The guidance of one token loop: B items' coefficients over K codebooks of V logits. Rows guided
+ * with coefficient 1 take the conditional logits as they are, so an item run in a mixed-CFG batch
+ * sees exactly what it sees alone without CFG (u + (c - u) * 1 may round).
+ */
+export class Guidance {
+  private readonly coefPerRow: Float32Array;
+  private readonly plainRows: number[];
+  private readonly out: Float32Array;
+
+  constructor(
+    cfgCoefs: ArrayLike<number>,
+    numCodebooks: number,
+    private readonly vocabSize: number,
+  ) {
+    this.coefPerRow = cfgCoefPerRow(cfgCoefs, numCodebooks);
+    this.plainRows = Array.from(this.coefPerRow.keys()).filter((r) => this.coefPerRow[r] === 1);
+    this.out = new Float32Array(this.coefPerRow.length * vocabSize);
+  }
+
+  /** Guided [R, V] scores of one doubled forward's logits [2R, V] (conditional half first). */
+  doubled(logits: Float32Array): Float32Array {
+    return this.keepConditional(logits, applyClassifierFreeGuidance(logits, this.coefPerRow.length, this.vocabSize, this.coefPerRow, this.out));
+  }
+
+  /** Guided [R, V] scores of two-step CFG's conditional and unconditional logits. */
+  twoStep(cond: Float32Array, uncond: Float32Array): Float32Array {
+    return this.keepConditional(cond, applyGuidance(cond, uncond, this.coefPerRow.length, this.vocabSize, this.coefPerRow, this.out));
+  }
+
+  private keepConditional(cond: Float32Array, out: Float32Array): Float32Array {
+    const V = this.vocabSize;
+    for (const r of this.plainRows) out.set(cond.subarray(r * V, (r + 1) * V), r * V);
+    return out;
+  }
+}

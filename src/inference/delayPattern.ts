@@ -13,7 +13,7 @@
  */
 
 import { MusicgenError } from '../errors.js';
-import { numDistinctDelays } from '../model/stepCount.js';
+import { framesForSequenceLength, numDistinctDelays } from '../model/stepCount.js';
 
 /** Marks a free (sampled) cell of a delay pattern mask. */
 export const FREE_CELL = -1;
@@ -93,7 +93,7 @@ export function buildDelayPatternMask(options: DelayPatternOptions): Int32Array 
     if (!options.promptCodes) throw new DelayPatternError('promptFrames > 0 needs promptCodes');
     checkBuffer('promptCodes', options.promptCodes, rows * promptFrames);
   }
-  const frames = maxLength - numDelays;
+  const frames = framesForSequenceLength(maxLength, numDelays);
   if (promptFrames > frames) {
     throw new DelayPatternError(
       `the prompt (${promptFrames} frames) does not fit a sequence of ${maxLength} steps (${frames} frames)`,
@@ -153,33 +153,8 @@ export function initialDecoderInputIds(
 }
 
 /**
- * Overwrites the forced cells of `sequence` (B*K, maxLength) with the mask's values, in place,
- * for steps [fromStep, toStep). Returns `sequence`.
- */
-export function applyDelayPatternMask<T extends Int32Array | number[]>(
-  sequence: T,
-  mask: ArrayLike<number>,
-  shape: DelayPatternShape,
-  fromStep: number = 0,
-  toStep: number = shape.maxLength,
-): T {
-  const { rows } = checkShape(shape);
-  const { maxLength } = shape;
-  checkBuffer('sequence', sequence, rows * maxLength);
-  checkBuffer('mask', mask, rows * maxLength);
-  for (let r = 0; r < rows; r++) {
-    const base = r * maxLength;
-    for (let s = fromStep; s < toStep; s++) {
-      const v = mask[base + s];
-      if (v !== FREE_CELL) sequence[base + s] = v;
-    }
-  }
-  return sequence;
-}
-
-/**
- * The hot-loop form: `column` holds one new id per row (B*K) for `step`; forced cells are replaced
- * by the mask's value in place. No allocation.
+ * The token loop's masking of one step: `column` holds one id per row (B*K) for `step`; forced
+ * cells are replaced by the mask's value in place, free cells keep theirs. No allocation.
  */
 export function applyDelayPatternMaskAtStep(
   column: Int32Array | number[],
@@ -203,7 +178,7 @@ export function revertDelayPattern(sequence: ArrayLike<number>, shape: DelayPatt
   const { rows, delays, numDelays } = checkShape(shape);
   const { maxLength, numCodebooks } = shape;
   checkBuffer('sequence', sequence, rows * maxLength);
-  const frames = Math.max(0, maxLength - numDelays);
+  const frames = framesForSequenceLength(maxLength, numDelays);
   const codes = new Int32Array(rows * frames);
   for (let r = 0; r < rows; r++) {
     const offset = r * maxLength + 1 + delays[r % numCodebooks];

@@ -5,6 +5,7 @@
  */
 
 import { MusicgenError } from '../errors.js';
+import { framesForDuration, MAX_DURATION } from '../model/contextLength.js';
 
 export interface GenerationParams {
   /** Sample (true) or take the argmax (false). */
@@ -109,7 +110,7 @@ export function resolveGenerationParams(
   partial: Partial<GenerationParams> | undefined = {},
   options: ResolveOptions = {},
 ): ResolvedGenerationParams {
-  const maxDuration = options.maxDuration ?? 30;
+  const maxDuration = options.maxDuration ?? MAX_DURATION;
   const frameRate = options.frameRate ?? 50;
   if (!(maxDuration > 0) || !Number.isFinite(maxDuration)) {
     throw new RangeError(`maxDuration must be a positive number, got ${maxDuration}`);
@@ -154,7 +155,7 @@ export function resolveGenerationParams(
   if (!(extendStride > 0 && extendStride < maxDuration)) {
     fail('extendStride', extendStride, `a number of seconds in (0, ${maxDuration}) (exclusive: windows must overlap)`);
   }
-  if (Math.trunc(extendStride * frameRate) < 1) {
+  if (framesForDuration(extendStride, frameRate) < 1) {
     fail('extendStride', extendStride, `at least one frame (${1 / frameRate} s)`);
   }
 
@@ -169,7 +170,7 @@ export function resolveGenerationParams(
     duration = finiteNumber('duration', merged.duration, 'a finite number of seconds > 0');
     if (!(duration > 0)) fail('duration', duration, 'a finite number of seconds > 0');
     // AudioCraft: total_gen_len = int(duration * frame_rate)
-    frames = Math.trunc(duration * frameRate);
+    frames = framesForDuration(duration, frameRate);
     if (frames < 1) fail('duration', duration, `at least one frame (${1 / frameRate} s)`);
   }
 

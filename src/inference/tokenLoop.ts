@@ -1,7 +1,7 @@
 import type * as ort from 'onnxruntime-node';
-import { applyGuidance, cfgCoefPerRow } from './cfg.js';
+import { Guidance } from './cfg.js';
 import { createDecoderState, type DecoderState, type DecoderConditioning } from './decoderState.js';
-import { buildDelayPatternMask, FREE_CELL, firstFreeStep, initialDecoderInputIds, revertDelayPattern } from './delayPattern.js';
+import { applyDelayPatternMaskAtStep, buildDelayPatternMask, FREE_CELL, firstFreeStep, initialDecoderInputIds, revertDelayPattern } from './delayPattern.js';
 import { AbortError } from './errors.js';
 import type { MusicgenModelConfig } from '../model/modelConfig.js';
 import type { Rng } from './rng.js';
@@ -96,15 +96,7 @@ export async function runTokenLoop(input: TokenLoopInput): Promise<TokenLoopResu
   if (cfg === null) states.push(state(input.conditioning));
   else if (doubled) states.push(state(stackConditioning(input.conditioning, cfg)));
   else states.push(state(input.conditioning), state(cfg));
-  const coefPerRow = cfgCoefPerRow(items.map((it) => it.cfgCoef), K);
-  // Rows guided with coefficient 1 take the conditional logits as they are, so an item run in a
-  // mixed-CFG batch sees exactly what it sees alone without CFG (u + (c - u) * 1 may round).
-  const plainRows = Array.from(coefPerRow.keys()).filter((r) => coefPerRow[r] === 1);
-  const keepConditional = (cond: Float32Array, out: Float32Array): Float32Array => {
-    for (const r of plainRows) out.set(cond.subarray(r * V, (r + 1) * V), r * V);
-    return out;
-  };
-  const guided = new Float32Array(rows * V);
+  const guidance = new Guidance(items.map((it) => it.cfgCoef), K, V);
   const sampler = new TokenSampler(V);
 
   const forward = async (ids: Int32Array, seqLen: number): Promise<Float32Array> => {
@@ -114,12 +106,10 @@ export async function runTokenLoop(input: TokenLoopInput): Promise<TokenLoopResu
       const both = new Int32Array(ids.length * 2);
       both.set(ids);
       both.set(ids, ids.length);
-      const logits = await states[0].step(both, seqLen);
-      return keepConditional(logits, applyGuidance(logits, logits, rows, V, coefPerRow, guided, 0, rows));
+      return guidance.doubled(await states[0].step(both, seqLen));
     }
     const cond = await states[0].step(ids, seqLen);
-    const uncond = await states[1].step(ids, seqLen);
-    return keepConditional(cond, applyGuidance(cond, uncond, rows, V, coefPerRow, guided));
+    return guidance.twoStep(cond, await states[1].step(ids, seqLen));
   };
 
   let decoderCalls = 0;
@@ -127,12 +117,15 @@ export async function runTokenLoop(input: TokenLoopInput): Promise<TokenLoopResu
   decoderCalls++;
   const column = new Int32Array(rows);
   for (let s = start; s < maxLength; s++) {
+    // Only the free cells are sampled (each draw advances its item's stream); the pattern's
+    // forced cells (special id, prompt codes) then take the mask's value.
     for (let r = 0; r < rows; r++) {
-      const forced = mask[r * maxLength + s];
+      if (mask[r * maxLength + s] !== FREE_CELL) continue;
       const item = items[Math.floor(r / K)];
-      column[r] = forced !== FREE_CELL ? forced : sampler.sample(scores, item.sampling, item.rng, r * V);
-      sequence[r * maxLength + s] = column[r];
+      column[r] = sampler.sample(scores, item.sampling, item.rng, r * V);
     }
+    applyDelayPatternMaskAtStep(column, mask, maxLength, s);
+    for (let r = 0; r < rows; r++) sequence[r * maxLength + s] = column[r];
     input.progress?.(s - start + 1, total);
     if (s + 1 < maxLength) {
       scores = await forward(column, 1);

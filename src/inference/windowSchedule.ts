@@ -10,6 +10,7 @@
  */
 
 import { MusicgenError } from '../errors.js';
+import { contextFrames, framesForDuration, MAX_DURATION } from '../model/contextLength.js';
 
 /** Thrown when a continuation prompt cannot fit the first window or the requested output. */
 export class PromptTooLongError extends MusicgenError {}
@@ -55,7 +56,7 @@ function checkInteger(name: string, value: number, min: number): void {
  */
 export function windowSchedule(totalFrames: number, options: WindowScheduleOptions = {}): GenerationWindow[] {
   const frameRate = options.frameRate ?? 50;
-  const maxDuration = options.maxDuration ?? 30;
+  const maxDuration = options.maxDuration ?? MAX_DURATION;
   const extendStride = options.extendStride ?? 18;
   const prompt = options.promptFrames ?? 0;
   checkInteger('totalFrames', totalFrames, 1);
@@ -63,8 +64,8 @@ export function windowSchedule(totalFrames: number, options: WindowScheduleOptio
   if (!(frameRate > 0) || !(maxDuration > 0) || !Number.isFinite(frameRate) || !Number.isFinite(maxDuration)) {
     throw new InvalidScheduleError(`frameRate (${frameRate}) and maxDuration (${maxDuration}) must be positive`);
   }
-  const maxFrames = Math.trunc(maxDuration * frameRate);
-  const strideFrames = Math.trunc(extendStride * frameRate);
+  const maxFrames = contextFrames(frameRate, maxDuration);
+  const strideFrames = framesForDuration(extendStride, frameRate);
   if (!(strideFrames >= 1 && strideFrames < maxFrames)) {
     throw new InvalidScheduleError(
       `extendStride must be in (0, ${maxDuration}) s and at least one frame, got ${extendStride} s (${strideFrames} frames)`,
@@ -127,7 +128,7 @@ export function melodySegmentForWindow(
   channel: Float32Array,
   window: Pick<GenerationWindow, 'startTime'>,
   sampleRate: number,
-  maxDuration: number = 30,
+  maxDuration: number = MAX_DURATION,
 ): Float32Array {
   const length = channel.length;
   if (length === 0) throw new InvalidScheduleError('the melody is empty');

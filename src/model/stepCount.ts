@@ -60,23 +60,6 @@ export function decoderStepsForFrames(totalFrames: number, numDelays: number, pr
   return totalFrames + numDelays - 1 - promptFrames;
 }
 
-/** HF's name for {@link decoderStepsForFrames}. */
-export const maxNewTokensForFrames = decoderStepsForFrames;
-
-/** Output frames (prompt included) of HF `generate(max_new_tokens = N)`: P + N - (K' - 1). */
-export function framesForMaxNewTokens(maxNewTokens: number, numDelays: number, promptFrames: number = 0): number {
-  checkCount('maxNewTokens', maxNewTokens, 0);
-  checkCount('numDelays', numDelays, 1);
-  checkCount('promptFrames', promptFrames, 0);
-  const frames = promptFrames + maxNewTokens - (numDelays - 1);
-  if (frames < promptFrames + 1) {
-    throw new InvalidStepCountError(
-      `max_new_tokens ${maxNewTokens} yields no new frame with ${numDelays} delays (need >= ${numDelays})`,
-    );
-  }
-  return frames;
-}
-
 /** Columns of the initial decoder input: the BOS step plus the prompt frames (1 + P). */
 export function initialSequenceLength(promptFrames: number = 0): number {
   checkCount('promptFrames', promptFrames, 0);

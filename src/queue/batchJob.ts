@@ -43,7 +43,7 @@ export function batchJobPayload(batch: PlannedSweepBatch, spec: ResolvedSweepSpe
     version: BATCH_FORMAT_VERSION,
     model: { name: batch.model.name, path: batch.model.path, dtype: batch.model.dtype },
     params: { duration: spec.duration, extendStride: spec.extendStride, twoStepCfg: spec.twoStepCfg },
-    melodySampleRate: batch.config.audioEncoder.samplingRate,
+    melodySampleRate: batch.melodySampleRate,
     items: batch.items.map((item, i) => {
       const s = batch.settings[i];
       return {
@@ -86,7 +86,7 @@ const int = (lo: number, hi: number) => (n: number) => Number.isSafeInteger(n) &
 
 /**
  * Validates a job's data as strictly as a sweep spec: every field, type and range, the model
- * folder inside `allowModels`. Returns the generateBatch inputs; throws JobPayloadError.
+ * folder inside `allowModels`. Returns the batch's items (batchRequest's input); throws JobPayloadError.
  */
 export function parseBatchJobPayload(
   data: unknown,

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { PeakMemorySampler } from '../analysis/metrics/peakMemory.js';
-import { MusicGen } from '../inference/musicgen.js';
+import { batchRequest, MusicGen } from '../inference/musicgen.js';
 import type { Redis } from 'ioredis';
 import { endWithParent } from '../endWithParent.js';
 import { batchDataKey, encodeBatchResult, parseBatchJobPayload, type BatchJobResult } from './batchJob.js';
@@ -64,7 +64,7 @@ export default async function processBatch(job: SandboxedJob<unknown, BatchJobRe
   const t0 = performance.now();
   let lastSent = 0;
   try {
-    const result = await model.generateBatch(items, {
+    const request = batchRequest(items, {
       params: payload.params,
       melodySampleRate: payload.melodySampleRate,
       progress: (done, total) => {
@@ -75,6 +75,8 @@ export default async function processBatch(job: SandboxedJob<unknown, BatchJobRe
         void job.updateProgress({ done, total } satisfies StepProgress);
       },
     });
+    const generated = await model.generateRequest(request);
+    const result = { ...generated, items: generated.items! };
     const wallMs = performance.now() - t0;
     const { value, data } = encodeBatchResult(result, { wallMs, ...memory.stop(), worker: `${hostname()}:${process.pid}` }, batchDataKey(job.id));
     await (await dataStore()).set(value.data.key, data, 'EX', DATA_TTL_S);

@@ -35,14 +35,14 @@ const fakeEmbedder: TextAudioEmbedder = {
   },
 };
 
-/** One loaded tiny model shared by the runs, wrapped to count generateBatch calls. */
+/** One loaded tiny model shared by the runs, wrapped to count its calls (and their items). */
 function counting(mg: MusicGen): { generator: SweepGenerator; calls: number[] } {
   const calls: number[] = [];
   const generator: SweepGenerator = {
     config: mg.config,
-    generateBatch: (items, opts) => {
-      calls.push(items.length);
-      return mg.generateBatch(items, opts);
+    generateRequest: (request) => {
+      calls.push(request.items!.length);
+      return mg.generateRequest(request);
     },
     dispose: async () => undefined,
   };

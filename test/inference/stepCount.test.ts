@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   decoderStepsForFrames,
-  framesForMaxNewTokens,
   framesForSequenceLength,
   initialSequenceLength,
   InvalidStepCountError,
-  maxNewTokensForFrames,
   numDistinctDelays,
   sequenceLengthForFrames,
 } from '../../src/model/stepCount.js';
@@ -32,21 +30,18 @@ describe('frames <-> decoder steps', () => {
     const codes = fixtureI64('musicgen-tiny', 'gen_cfg3.codes');
     expect(raw.shape[1]).toBe(21);
     expect(codes.shape[3]).toBe(17);
-    expect(framesForMaxNewTokens(20, 4)).toBe(17);
     expect(decoderStepsForFrames(17, 4)).toBe(20);
     expect(sequenceLengthForFrames(17, 4)).toBe(raw.shape[1]);
     expect(framesForSequenceLength(21, 4)).toBe(17);
     // stereo: 8 codebooks but 4 distinct delays, same arithmetic
     const stereoCodes = fixtureI64('musicgen-stereo-tiny', 'gen_cfg3.codes');
-    expect(stereoCodes.shape[3]).toBe(framesForMaxNewTokens(20, numDistinctDelays(8, 2)));
+    expect(decoderStepsForFrames(stereoCodes.shape[3], numDistinctDelays(8, 2))).toBe(20);
   });
 
   it('continuation fixture arithmetic (cont_cfg3.generate_args)', () => {
     const a = fixtureValue<GenerateArgs>('musicgen-tiny', 'cont_cfg3.generate_args');
     expect(initialSequenceLength(a.prompt_frames)).toBe(a.initial_length);
-    expect(framesForMaxNewTokens(a.max_new_tokens, 4, a.prompt_frames)).toBe(a.output_frames);
     expect(decoderStepsForFrames(a.output_frames, 4, a.prompt_frames)).toBe(a.max_new_tokens);
-    expect(maxNewTokensForFrames(a.output_frames, 4, a.prompt_frames)).toBe(a.max_new_tokens);
     expect(sequenceLengthForFrames(a.output_frames, 4)).toBe(a.max_length);
     expect(a.output_frames - a.prompt_frames).toBe(a.new_frames);
     // F total frames with a P-frame prompt -> F + 3 - P steps (issue 9)
@@ -59,6 +54,5 @@ describe('frames <-> decoder steps', () => {
     expect(() => decoderStepsForFrames(10, 4, 11)).toThrow(/longer than the requested output/);
     expect(() => decoderStepsForFrames(0, 4)).toThrow(InvalidStepCountError);
     expect(() => decoderStepsForFrames(1.5, 4)).toThrow(/integer/);
-    expect(() => framesForMaxNewTokens(3, 4)).toThrow(/no new frame/);
   });
 });

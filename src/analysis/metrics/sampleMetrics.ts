@@ -1,6 +1,7 @@
 import { CHROMA_N_FFT, CHROMA_SAMPLE_RATE } from '../../audio/chroma.js';
 import { audioChromaMatchRate } from '../../audio/chromaMatchRate.js';
 import { convertAudio } from '../../audio/convertAudio.js';
+import { JULIUS_RESAMPLE } from '../../audio/resample.js';
 import { loudness } from '../../audio/loudness.js';
 import { spectralShape } from './spectralShape.js';
 import { tokenStatistics } from './tokenStatistics.js';
@@ -46,7 +47,8 @@ export function tokenMetrics(codes: readonly ArrayLike<number>[], vocabSize: num
 }
 
 /**
- * Chroma match rate of `audio` against `melody` (both brought to `sampleRate` mono first). Null
+ * Chroma match rate of `audio` against `melody` (both brought to `sampleRate` mono first, the
+ * melody with julius' kernel as the model reads it: src/audio/chroma.ts toChromaRate). Null
  * when either is shorter than half the 16384-sample chroma window, where no chroma exists.
  */
 export function melodyChromaMatch(
@@ -54,7 +56,7 @@ export function melodyChromaMatch(
   audio: readonly Float32Array[],
   sampleRate: number,
 ): number | null {
-  const reference = convertAudio(melody.channels, melody.sampleRate, sampleRate, 1);
+  const reference = convertAudio(melody.channels, melody.sampleRate, sampleRate, 1, JULIUS_RESAMPLE);
   const minSamples = Math.ceil(((CHROMA_N_FFT / 2 + 1) * sampleRate) / CHROMA_SAMPLE_RATE);
   if (reference[0].length < minSamples || audio[0].length < minSamples) return null;
   return audioChromaMatchRate(reference, audio, sampleRate).rate;
