@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomicWrite.js';
 import { join, resolve } from 'node:path';
 import { CHROMA_SAMPLE_RATE, toChromaRate } from '../audio/chroma.js';
 import { readAudio } from '../audio/read.js';
@@ -139,8 +139,7 @@ function readModelConfig(model: SweepModel, index: number): MusicgenModelConfig 
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFile(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 type Melody = { channels: Float32Array[]; sampleRate: number };
@@ -306,8 +305,7 @@ async function runSweepWith(spec: SweepSpec | ResolvedSweepSpec, opts: SweepRunO
     manifest: join(outDir, 'manifest.json'),
     spec: join(outDir, 'sweep.json'),
   };
-  await writeFile(`${files.resultsCsv}.tmp`, toCsv(rows.map(flattenRow)));
-  await rename(`${files.resultsCsv}.tmp`, files.resultsCsv);
+  await writeFileAtomic(files.resultsCsv, toCsv(rows.map(flattenRow)));
   await writeJsonAtomic(files.resultsJson, rows);
   await writeJsonAtomic(files.manifest, mosManifestOf(resolved.name, rows));
   await writeJsonAtomic(files.spec, resolved);

@@ -1,4 +1,5 @@
-import { mkdir, writeFile, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomicWrite.js';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeAudio } from '../audio/write.js';
@@ -160,8 +161,7 @@ export async function writeResults(
       file: basename(wav),
     };
     const json = join(dir, `${stem}.json`);
-    await writeFile(`${json}.tmp`, `${JSON.stringify(sidecar, null, 2)}\n`);
-    await rename(`${json}.tmp`, json);
+    await writeFileAtomic(json, `${JSON.stringify(sidecar, null, 2)}\n`);
     paths.push(wav);
   }
   return paths;

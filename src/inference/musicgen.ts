@@ -13,7 +13,8 @@ import {
   type GenerationResult,
   type RequestResult,
 } from './generationRequest.js';
-import { checkDecoderGraph, checkEncodecEncodeGraph, createCheckedSession, loadEncodecDecode } from './sessions.js';
+import { loadEncodecDecode } from './sessions.js';
+import { loadFolderTokenizer, openDecoderSession, openEncodecEncodeSession } from './folderSessions.js';
 import { TextEncoderSession } from './textEncoderSession.js';
 import { TextTokenizer } from './textTokenizer.js';
 import { MAX_DURATION } from '../model/contextLength.js';
@@ -87,9 +88,7 @@ export class MusicGen {
     // Before any session opens: a bad option should not cost a model load.
     if (opts.codecChunkFrameRows !== undefined) AudioCodec.checkChunkFrameRows(opts.codecChunkFrameRows);
     const files = locateModelFiles(dir, opts.dtype, opts.decoderLayout);
-    const threads = { threads: opts.threads };
-    const openDecoder = (): Promise<ort.InferenceSession> =>
-      createCheckedSession(files.decoder, (file, s) => checkDecoderGraph(file, s, files.config, files.decoderLayout), threads);
+    const openDecoder = (): Promise<ort.InferenceSession> => openDecoderSession(files, opts.threads);
     // With the text encoder released, the decoder opens at the first call, once the text is
     // encoded: the two then never sit in memory together before the KV cache grows.
     const release = opts.releaseTextEncoder ?? false;
@@ -99,9 +98,8 @@ export class MusicGen {
       loadEncodecDecode(files.encodecDecode, opts.threads),
     ]);
     const encodePath = files.encodecEncode;
-    const loadEncoder = encodePath ? (): Promise<ort.InferenceSession> => createCheckedSession(encodePath, checkEncodecEncodeGraph, threads) : null;
-    const tokenizer = files.tokenizer ? TextTokenizer.load(files.tokenizer.json, files.tokenizer.config) : null;
-    return new MusicGen(files, textEncoder, decoder, openDecoder, new AudioCodec(files.config, encodecDecode, loadEncoder, opts.codecChunkFrameRows), tokenizer);
+    const loadEncoder = encodePath ? (): Promise<ort.InferenceSession> => openEncodecEncodeSession(encodePath, opts.threads) : null;
+    return new MusicGen(files, textEncoder, decoder, openDecoder, new AudioCodec(files.config, encodecDecode, loadEncoder, opts.codecChunkFrameRows), loadFolderTokenizer(files));
   }
 
   get config(): MusicgenModelConfig {
