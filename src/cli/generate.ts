@@ -12,7 +12,7 @@ import { InvalidGenerationParamError, resolveGenerationParams, type GenerationPa
 import { MusicGen, type GenerationResult } from '../inference/musicgen.js';
 import { outputFolderProblem } from '../outputFolder.js';
 import { ensureDefaultModel } from './defaultModel.js';
-import { mergedDecoderHint } from './mergedDecoderHint.js';
+import { embeddedDecoderHint, mergedDecoderHint } from './mergedDecoderHint.js';
 import { ProgressBar } from './progressBar.js';
 
 export class OutputPathError extends MusicgenError {}
@@ -207,7 +207,7 @@ export async function runGenerate(prompts: string[], o: GenerateCliOptions): Pro
   const mg = await MusicGen.load(modelDir, { dtype: o.dtype, threads, decoderLayout: o.decoderLayout, releaseTextEncoder: true });
   mg.setGenerationParams(params);
   // Not progress: shown even with --quiet, since the fix is a one-time command.
-  const hint = mergedDecoderHint(mg.files, o.decoderLayout);
+  const hint = mergedDecoderHint(mg.files, o.decoderLayout) ?? embeddedDecoderHint(mg.files);
   if (hint) process.stderr.write(`${hint}\n`);
   const bar = o.quiet ? null : new ProgressBar('generate');
   const controller = new AbortController();

@@ -67,7 +67,7 @@ describe('musicgen convert <onnx-dir> <out-dir>', () => {
     const r = await musicgen(['convert', src, out]);
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(join(src, 'onnx')).sort()).toEqual(before);
-    expect(readdirSync(join(out, 'onnx')).sort()).toEqual([...before, 'decoder_model_kvbuffer.onnx'].sort());
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual([...before, 'decoder_model_kvbuffer.onnx', 'decoder_model_kvbuffer.onnx_data'].sort());
     const again = await musicgen(['convert', src, out]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/already exists; pass --force/);

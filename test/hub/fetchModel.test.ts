@@ -105,7 +105,7 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
     expect(r.dir).toBe(join(cache, 'hub', 'test-org--musicgen-tiny-onnx', 'main'));
     const got = listTree(r.dir).filter((p) => p !== '.musicgen-hub.json').sort();
     // Plus our kvbuffer decoder, built from the merged one after download.
-    expect(got).toEqual([...onnxFiles.keys(), 'onnx/decoder_model_kvbuffer.onnx'].sort());
+    expect(got).toEqual([...onnxFiles.keys(), 'onnx/decoder_model_kvbuffer.onnx', 'onnx/decoder_model_kvbuffer.onnx_data'].sort());
     for (const [path, data] of onnxFiles) expect(sha256(readFileSync(join(r.dir, path))), path).toBe(sha256(data));
     // The unneeded files were never requested; the .onnx files came from the CDN origin.
     const urls = hub.contentRequests().map((q) => q.url);
