@@ -19,6 +19,9 @@ import {
 } from '../../src/hub/errors.js';
 import { fetchModel, type FetchModelOptions } from '../../src/hub/fetchModel.js';
 import { loadPretrained } from '../../src/hub/loadPretrained.js';
+import { MANIFEST_FILE } from '../../src/hub/cacheManifest.js';
+import { hasMappedWeights } from '../../src/convert/graphFiles.js';
+import { embedWeights } from '../helpers/embeddedDecoder.js';
 import { fixtureCheckpointDir, fixtureI64 } from '../helpers/fixtures.js';
 import { synthesizedPreset } from '../helpers/models.js';
 import { FakeHub, filesOfFolder, isLfs } from './fakeHub.js';
@@ -149,6 +152,42 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
     expect(pinned.fromCache).toBe(false);
     expect(again.fromCache).toBe(true);
     expect(hub.requests).toEqual([]);
+  });
+
+  it('a folder cached by an older musicgen-ts (decoder weights inside the .onnx) is rewritten once, offline, with no download; the manifest lists both files and the codes stay', async () => {
+    const first = await fetchModel(ONNX_REPO, opts());
+    const rel = 'onnx/decoder_model_kvbuffer.onnx';
+    const mg0 = await MusicGen.load(first.dir, { threads: 1 });
+    const params = { useSampling: false, frames: 6 };
+    const before = (await mg0.generate(['calm piano'], { params })).codes;
+    await mg0.dispose();
+    // What an older version left: the embedded decoder, recorded so in the manifest.
+    embedWeights(join(first.dir, rel));
+    const manifestPath = join(first.dir, MANIFEST_FILE);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    delete manifest.files[`${rel}_data`];
+    manifest.files[rel] = statSync(join(first.dir, rel)).size;
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    expect(hasMappedWeights(join(first.dir, rel))).toBe(false);
+
+    hub.requests.length = 0;
+    const logged: string[] = [];
+    const again = await fetchModel(ONNX_REPO, opts({ offline: true, log: (m) => logged.push(m) }));
+    expect(again.fromCache).toBe(true);
+    expect(hub.requests).toEqual([]);
+    expect(logged.some((m) => /decoder's weights/.test(m))).toBe(true);
+    expect(hasMappedWeights(join(first.dir, rel))).toBe(true);
+    const after = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    for (const f of [rel, `${rel}_data`]) expect(after.files[f], f).toBe(statSync(join(first.dir, f)).size);
+    const mg = await MusicGen.load(again.dir, { threads: 1 });
+    expect((await mg.generate(['calm piano'], { params })).codes).toEqual(before);
+    await mg.dispose();
+    // Done once: the next fetch finds the current layout and only checks the commit.
+    logged.length = 0;
+    const third = await fetchModel(ONNX_REPO, opts({ log: (m) => logged.push(m) }));
+    expect(third.fromCache).toBe(true);
+    expect(hub.contentRequests()).toEqual([]);
+    expect(logged.some((m) => /decoder's weights/.test(m))).toBe(false);
   });
 
   it('a connection dropped mid-file is resumed with a Range request and the file has the right sha256', async () => {
