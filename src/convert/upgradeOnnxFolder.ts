@@ -33,7 +33,8 @@ export function hasConvertibleDecoder(dir: string): boolean {
  * `musicgen convert <onnx-dir>`: brings each precision's decoder of an ONNX folder to what the
  * converter writes now. No kvbuffer decoder: built from the merged one (kvbufferFromMerged). One
  * whose weights are inside the .onnx file (musicgen-ts before issue 21): its weights moved to
- * `<file>_data`, unchanged (mapDecoderWeights, seconds). `force` rebuilds from the merged decoder.
+ * `<file>_data`, unchanged (mapDecoderWeights, seconds; one with every weight there gets the
+ * unpacked ones back inside). `force` rebuilds from the merged decoder.
  */
 export function upgradeOnnxFolder(dir: string, opts: UpgradeOnnxFolderOptions = {}): DecoderUpgrade[] {
   const onnxDir = join(resolve(dir), 'onnx');
@@ -52,8 +53,7 @@ export function upgradeOnnxFolder(dir: string, opts: UpgradeOnnxFolderOptions = 
       kvbufferFromMerged(dir, { dtypes: [dtype], force: opts.force, progress: opts.progress });
       return { dtype, action: 'built' };
     }
-    if (hasMappedWeights(kvbuffer)) return { dtype, action: 'current' };
-    opts.progress?.(0, 1, `moving the weights of ${file('kvbuffer', dtype)} to ${file('kvbuffer', dtype)}_data`);
+    if (!hasMappedWeights(kvbuffer)) opts.progress?.(0, 1, `moving the weights of ${file('kvbuffer', dtype)} to ${file('kvbuffer', dtype)}_data`);
     return { dtype, action: mapDecoderWeights(kvbuffer).length ? 'mapped' : 'current' };
   });
 }

@@ -68,6 +68,26 @@ describe('the converter writes the kvbuffer decoder with its prepacked weights m
     expect(readdirSync(join(old, 'onnx')).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
+  it('a decoder with every weight in _data (over 2 GB, written before) gets the unpacked ones back inside, with the same codes', async () => {
+    const dir = join(root, 'tiny-all-mapped');
+    convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), dir, { force: true, forceExternalData: true });
+    const file = join(dir, 'onnx', KV);
+    const gathers = (): boolean[] =>
+      initializerUses(onnx.ModelProto.decode(readFileSync(file)).graph!)
+        .filter(({ uses }) => uses.includes('Gather#0'))
+        .map(({ tensor }) => isExternal(tensor));
+    expect(gathers().length).toBeGreaterThan(0);
+    expect(gathers().every(Boolean)).toBe(true);
+    const before = await greedyCodes(dir);
+    const dataBefore = readFileSync(`${file}_data`);
+    expect(mapDecoderWeights(file)).toEqual([KV]);
+    expect(gathers().some(Boolean)).toBe(false);
+    expect(readFileSync(`${file}_data`).equals(dataBefore)).toBe(true);
+    expect(await greedyCodes(dir)).toEqual(before);
+    expect(mapDecoderWeights(file)).toEqual([]);
+    expect(readdirSync(join(dir, 'onnx')).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
   it('q8: the int8 matrices mapped, their scales and zero points inside; the embedded q8 decoder gives the same codes', async () => {
     const dir = join(root, 'tiny-q8');
     synthesizeModel('tiny', dir, { seed: 5, dtype: 'q8', force: true });
