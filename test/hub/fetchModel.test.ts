@@ -265,6 +265,33 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
     }
   });
 
+  it('while a new commit is downloading (here: cut, left for the next run), the cached folder still loads: unchanged _data files are copied, not hard-linked (onnxruntime refuses a decoder whose If branch reads external data with two links)', async () => {
+    // A repository that ships our decoder (a folder written by musicgen-ts, uploaded).
+    const ours = 'test-org/musicgen-tiny-ours';
+    const files = filesOfFolder(synthesizedPreset('tiny', 0, 'both'));
+    hub.setRepo(ours, { files });
+    const first = await fetchModel(ours, opts());
+    expect(existsSync(join(first.dir, 'onnx', 'decoder_model_kvbuffer.onnx_data'))).toBe(true);
+    // The last file of the plan changes (bytes appended past the weights), so the unchanged ones
+    // are staged from the cached folder before the cut.
+    const last = 'onnx/encodec_encode.onnx_data';
+    const changed = new Map(files);
+    changed.set(last, Buffer.concat([files.get(last) as Buffer, Buffer.alloc(64)]));
+    hub.setRepo(ours, { files: changed, commit: 'c'.repeat(40) });
+    hub.dropOnce.set(last, 1000);
+    await expect(fetchModel(ours, opts({ retries: 0 }))).rejects.toThrow(HubNetworkError);
+    const staged = join(cache, 'hub', 'test-org--musicgen-tiny-ours', '.downloads', 'c'.repeat(40), 'onnx');
+    expect(readdirSync(staged)).toContain('decoder_model_kvbuffer.onnx_data');
+    const mapped = readdirSync(join(first.dir, 'onnx')).filter((f) => f.endsWith('_data'));
+    for (const f of mapped) expect(statSync(join(first.dir, 'onnx', f)).nlink, f).toBe(1);
+    const mg = await MusicGen.load(first.dir, { threads: 1 });
+    await mg.dispose();
+    // The next run resumes and installs the new commit.
+    const second = await fetchModel(ours, opts());
+    expect(second.commit).toBe('c'.repeat(40));
+    expect(readFileSync(join(second.dir, last)).equals(changed.get(last) as Buffer)).toBe(true);
+  });
+
   it('concurrent fetches of one repo download it once (the second waits for the lock, then finds the cache)', async () => {
     const [a, b] = await Promise.all([fetchModel(ONNX_REPO, opts()), fetchModel(ONNX_REPO, opts())]);
     expect(a.dir).toBe(b.dir);
