@@ -11,9 +11,9 @@
 // then `--seconds` of audio for one prompt, CFG 3, sampling, 2 threads. A round runs every
 // (dtype, tunables) pair with both layouts, alternating which goes first from round to round.
 // The two layouts live in sibling folders of the bench folder (`<folder>-decoder-embedded`,
-// `<folder>-decoder-mapped`) with the same other files, so only the decoder differs. Copies, not
-// hard links, of every `_data` file: onnxruntime 1.30 refuses to open external data with more than
-// one link ("potential hardlink attack"), which would break the bench folder's own loads too.
+// `<folder>-decoder-mapped`) with the same other files, so only the decoder differs. Every `_data`
+// file is a copy, not a hard link: the A/B's page-cache state is then its own, and onnxruntime
+// refuses a second link to a file that holds a subgraph's external data ("potential hardlink attack").
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';

@@ -30,36 +30,37 @@ function prepackedOnly(uses: Map<string, Use[]>, names: Iterable<string>): Set<s
 }
 
 /**
- * The decoder's weights that go to its `_data` file (docs/MODEL_FORMAT.md): those every consumer
- * prepacks (the Linear and LM-head matrices, 97 % of the bytes). onnxruntime maps `_data`, so the
- * 1.4 GB (small fp32) never pass through a protobuf read and a malloc copy: the decoder opens in
- * ~1.9 instead of ~7.1 CPU s under the malloc tunables (BENCHMARKS.md, issue 21). Everything a
- * step reads unpacked (token embeddings, LayerNorm weights, q8 scales and zero points) stays
- * inside the .onnx file and becomes ordinary heap memory, as in an embedded decoder. So after
- * the session is created it holds no page of `_data`, and a step's speed cannot depend on the
- * page-cache state of that file: session 6's all-mapped decoder stalled for up to 1 s on a third
- * of its steps in one such state (BENCHMARKS.md "Session 6").
+ * The decoder's weights that go to its `_data` file (docs/MODEL_FORMAT.md): the main graph's
+ * initializers that every consumer prepacks (the Linear and LM-head matrices, those the first
+ * step's If branch reads included: 97 % of the bytes). onnxruntime maps `_data`, so they never
+ * pass through a protobuf read and a malloc copy: the decoder opens in ~1.9 instead of ~7.1 CPU s
+ * at small fp32 under the malloc tunables (BENCHMARKS.md, issue 21). Everything a step reads
+ * unpacked (token embeddings, LayerNorm weights, q8 scales and zero points) stays inside the
+ * .onnx file and becomes ordinary heap memory, as in an embedded decoder. So after the session
+ * is created it holds no page of `_data`, and a step's speed cannot depend on the page-cache
+ * state of that file: session 6's all-mapped decoder stalled for up to 1 s on a third of its
+ * steps in one such state (BENCHMARKS.md "Session 6"). Initializers defined inside the If branch
+ * (the encoder projection, 3 MB) stay inside as well: onnxruntime's checker refuses a subgraph's
+ * external data when the file has a second hard link (a `cp -al` copy, the hub cache's reuse of
+ * unchanged files).
  */
 export function prepackedWeights(graph: OnnxGraph): Set<string> {
   const uses = new Map<string, Use[]>();
-  const names: string[] = [];
   const walk = (g: OnnxGraph): void => {
-    for (const t of g.initializers) names.push(t.name);
     for (const n of g.nodes) {
       n.inputs.forEach((name, input) => collect(uses, name, { opType: n.opType, input }));
       for (const a of Object.values(n.attrs)) if (a.kind === 'graph') walk(a.value);
     }
   };
   walk(graph);
-  return prepackedOnly(uses, names);
+  return prepackedOnly(uses, graph.initializers.map((t) => t.name));
 }
 
 /** The same rule on a decoded ModelProto's graph (rewriting a file written with embedded weights). */
 export function prepackedWeightsOfProto(graph: onnxTypes.IGraphProto): Set<string> {
   const uses = new Map<string, Use[]>();
-  const names: string[] = [];
+  const names = (graph.initializer ?? []).flatMap((t) => (t.name ? [t.name] : []));
   const walk = (g: onnxTypes.IGraphProto): void => {
-    for (const t of g.initializer ?? []) if (t.name) names.push(t.name);
     for (const n of g.node ?? []) {
       (n.input ?? []).forEach((name, input) => collect(uses, name, { opType: n.opType ?? '', input }));
       for (const a of n.attribute ?? []) {

@@ -1,4 +1,4 @@
-import { constants, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { convertCheckpoint } from '../convert/modelFolder.js';
 import { cacheDir as defaultCacheDir } from '../cacheDir.js';
@@ -231,13 +231,6 @@ function reuseUnchanged(file: RepoFileEntry, modelDir: string, previous: CacheMa
   const cached = join(modelDir, file.path);
   if (!existsSync(cached) || statSync(cached).size !== file.size) return;
   mkdirSync(dirname(dest), { recursive: true });
-  // External data is copied (a reflink where the filesystem has them): onnxruntime refuses a graph
-  // whose If branch reads a `_data` file with more than one link ("potential hardlink attack"), so a
-  // link would leave the cached folder unloadable while this commit downloads, or after a failure.
-  if (/\.onnx_data(_\d+)?$/.test(file.path)) {
-    copyFileSync(cached, dest, constants.COPYFILE_FICLONE);
-    return;
-  }
   try {
     linkSync(cached, dest);
   } catch {

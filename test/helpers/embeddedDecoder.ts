@@ -2,19 +2,20 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { onnxTypes as onnx } from '../../src/convert/graph.js';
 import type { onnx as onnxTypes } from 'onnx-proto';
 
-/** Every initializer of a graph and its subgraphs, with the (op, input slot) of each use. */
-export function initializerUses(g: onnxTypes.IGraphProto): Array<{ tensor: onnxTypes.ITensorProto; uses: string[] }> {
+/** Every initializer of a graph and its subgraphs (main: of the graph itself), with each use as `op#slot` (`If>op#slot` inside a branch). */
+export function initializerUses(g: onnxTypes.IGraphProto): Array<{ tensor: onnxTypes.ITensorProto; uses: string[]; main: boolean }> {
   const uses = new Map<string, string[]>();
   const tensors: onnxTypes.ITensorProto[] = [];
-  const walk = (x: onnxTypes.IGraphProto): void => {
+  const walk = (x: onnxTypes.IGraphProto, prefix: string): void => {
     tensors.push(...(x.initializer ?? []));
     for (const n of x.node ?? []) {
-      (n.input ?? []).forEach((name, i) => uses.set(name, [...(uses.get(name) ?? []), `${n.opType}#${i}`]));
-      for (const a of n.attribute ?? []) if (a.g) walk(a.g);
+      (n.input ?? []).forEach((name, i) => uses.set(name, [...(uses.get(name) ?? []), `${prefix}${n.opType}#${i}`]));
+      for (const a of n.attribute ?? []) if (a.g) walk(a.g, `${prefix}${n.opType}>`);
     }
   };
-  walk(g);
-  return tensors.map((tensor) => ({ tensor, uses: uses.get(tensor.name ?? '') ?? [] }));
+  walk(g, '');
+  const main = new Set(g.initializer ?? []);
+  return tensors.map((tensor) => ({ tensor, uses: uses.get(tensor.name ?? '') ?? [], main: main.has(tensor) }));
 }
 
 export const isExternal = (t: onnxTypes.ITensorProto): boolean => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL;
