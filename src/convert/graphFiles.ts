@@ -73,19 +73,27 @@ export function hasMappedWeights(file: string): boolean {
   if (!existsSync(file) || !existsSync(`${file}_data`)) return false;
   const fd = openSync(file, 'r');
   try {
-    for (const g of protoFields(fd, 0, fstatSync(fd).size)) {
-      if (g.field !== MODEL_GRAPH) continue;
-      for (const init of protoFields(fd, g.start, g.end)) {
-        if (init.field !== GRAPH_INITIALIZER) continue;
-        for (const t of protoFields(fd, init.start, init.end)) {
-          if (t.field === TENSOR_EXTERNAL_DATA || (t.field === TENSOR_DATA_LOCATION && t.value === 1)) return true;
-        }
-      }
-    }
-    return false;
+    return readsExternalData(fd);
+  } catch (e) {
+    // A damaged file: the loader that opens it says which and why.
+    if (e instanceof ConversionError) return false;
+    throw e;
   } finally {
     closeSync(fd);
   }
+}
+
+function readsExternalData(fd: number): boolean {
+  for (const g of protoFields(fd, 0, fstatSync(fd).size)) {
+    if (g.field !== MODEL_GRAPH) continue;
+    for (const init of protoFields(fd, g.start, g.end)) {
+      if (init.field !== GRAPH_INITIALIZER) continue;
+      for (const t of protoFields(fd, init.start, init.end)) {
+        if (t.field === TENSOR_EXTERNAL_DATA || (t.field === TENSOR_DATA_LOCATION && t.value === 1)) return true;
+      }
+    }
+  }
+  return false;
 }
 
 /**
