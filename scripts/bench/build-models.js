@@ -12,6 +12,8 @@ import { presetConfig } from '../../dist/convert/presets.js';
 import { quantizeDecoderGraph } from '../../dist/convert/quantize.js';
 import { RandomWeights } from '../../dist/convert/randomWeights.js';
 import { writeOnnxModel } from '../../dist/convert/serialize.js';
+import { mapDecoderWeights } from '../../dist/convert/mapDecoderWeights.js';
+import { prepackedWeights } from '../../dist/convert/mappedWeights.js';
 import { CheckedWeights } from '../../dist/convert/weights.js';
 import { codebooksPerChannel, parseModelConfig } from '../../dist/model/modelConfig.js';
 import { externalize, internalize } from './externalize.js';
@@ -36,7 +38,8 @@ const exists = (onnxDir, file) => existsSync(join(onnxDir, file));
 /**
  * Brings a folder built by an earlier converter to what it writes now, without rebuilding the
  * decoder (large fp32 takes minutes): the kvbuffer decoder when missing, EnCodec decode in its two
- * halves, the text encoder's and EnCodec's weights in `<file>_data`, small decoders in one file,
+ * halves, the text encoder's and EnCodec's weights in `<file>_data`, our decoder's prepacked
+ * weights in `<file>_data` and the merged decoder in one file,
  * and config.json's transformers.js hint. Returns what it did.
  */
 function upgradeFolder(preset, dtype, bothLayouts) {
@@ -56,7 +59,9 @@ function upgradeFolder(preset, dtype, bothLayouts) {
   };
   try {
     const write = (file, graph, graphName) => {
-      writeOnnxModel(join(tmp, file), graph, { metadata: graphMetadata(config, { graph: graphName, ...(graphName.startsWith('decoder') ? { dtype } : {}) }), forceExternalData: true });
+      // As the converter writes them: our decoder's prepacked weights in `_data`, the rest inside.
+      const weights = graphName === 'decoder_model_kvbuffer' ? { externalWeights: prepackedWeights(graph) } : { forceExternalData: true };
+      writeOnnxModel(join(tmp, file), graph, { metadata: graphMetadata(config, { graph: graphName, ...(graphName.startsWith('decoder') ? { dtype } : {}) }), ...weights });
       place(file);
     };
     if (bothLayouts && !exists(onnxDir, kvbuffer)) {
@@ -71,15 +76,18 @@ function upgradeFolder(preset, dtype, bothLayouts) {
       externalize(join(onnxDir, file), join(tmp, file), 64);
       place(file);
     }
-    // Small decoders are one file, as the converter writes them (external-data copies from the
-    // trials of sessions 4 and 6 go back in; BENCHMARKS.md session 6).
-    if (bothLayouts) {
-      for (const file of readdirSync(onnxDir).filter((f) => f.startsWith('decoder_model_') && f.endsWith('.onnx')).sort()) {
-        if (!exists(onnxDir, `${file}_data`)) continue;
-        internalize(join(onnxDir, file), join(tmp, file));
-        rmSync(join(onnxDir, `${file}_data`));
-        place(file);
+    // Decoders as the converter writes them (issue 21): ours with its prepacked weights in `_data`
+    // (an embedded one is rewritten, one with every weight there gets the rest back inside), the
+    // merged one in one file as transformers.js publishes it (copies from session 6's trial go back).
+    for (const file of readdirSync(onnxDir).filter((f) => f.startsWith('decoder_model_') && f.endsWith('.onnx')).sort()) {
+      if (file.startsWith('decoder_model_kvbuffer')) {
+        if (mapDecoderWeights(join(onnxDir, file)).length) done.push(file);
+        continue;
       }
+      if (!exists(onnxDir, `${file}_data`)) continue;
+      internalize(join(onnxDir, file), join(tmp, file));
+      rmSync(join(onnxDir, `${file}_data`));
+      place(file);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

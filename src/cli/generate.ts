@@ -13,7 +13,7 @@ import { InvalidGenerationParamError, resolveGenerationParams, type GenerationPa
 import { MusicGen, type GenerationRequest, type GenerationResult } from '../inference/musicgen.js';
 import { outputFolderProblem } from '../outputFolder.js';
 import { ensureDefaultModel } from './defaultModel.js';
-import { mergedDecoderHint } from './mergedDecoderHint.js';
+import { embeddedDecoderHint, mergedDecoderHint } from './mergedDecoderHint.js';
 import { ProgressBar } from './progressBar.js';
 
 export class OutputPathError extends MusicgenError {}
@@ -206,7 +206,7 @@ export async function runGenerate(prompts: string[], o: GenerateCliOptions): Pro
   // opens, which keeps it out of the peak (musicgen-small q8: BENCHMARKS.md, "Memory").
   const mg = await MusicGen.load(modelDir, { dtype: o.dtype, threads, decoderLayout: o.decoderLayout, releaseTextEncoder: true });
   // Not progress: shown even with --quiet, since the fix is a one-time command.
-  const hint = mergedDecoderHint(mg.files, o.decoderLayout);
+  const hint = mergedDecoderHint(mg.files, o.decoderLayout) ?? embeddedDecoderHint(mg.files);
   if (hint) process.stderr.write(`${hint}\n`);
   const bar = o.quiet ? null : new ProgressBar('generate');
   const controller = new AbortController();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { OUTPUT_DTYPES } from '../convert/modelFolder.js';
 import type { ModelFiles } from '../model/modelFiles.js';
 
@@ -17,4 +18,17 @@ export function mergedDecoderHint(files: Pick<ModelFiles, 'dir' | 'dtype' | 'dec
   if (!(OUTPUT_DTYPES as readonly string[]).includes(files.dtype)) return null;
   const dtype = files.dtype === 'fp32' ? '' : ` --dtype ${files.dtype}`;
   return `note: ${files.dir} runs the slow transformers.js merged decoder; build the fast one once with: musicgen convert ${shellWord(files.dir)}${dtype}`;
+}
+
+/**
+ * One line when `generate` runs our kvbuffer decoder from a file with its weights inside (written
+ * by musicgen-ts before issue 21): it opens ~3x slower than with them in `<file>_data`
+ * (BENCHMARKS.md, "Load time"), and `musicgen convert <dir>` moves them once, in seconds.
+ */
+export function embeddedDecoderHint(files: Pick<ModelFiles, 'dir' | 'dtype' | 'decoderLayout' | 'decoder'>): string | null {
+  // No side file at all: the old layout. (One beside a damaged graph is the loader's to report.)
+  if (files.decoderLayout !== 'kvbuffer' || existsSync(`${files.decoder}_data`)) return null;
+  if (!(OUTPUT_DTYPES as readonly string[]).includes(files.dtype)) return null;
+  const dtype = files.dtype === 'fp32' ? '' : ` --dtype ${files.dtype}`;
+  return `note: ${files.dir}'s decoder keeps its weights inside the .onnx file and loads ~3x slower; move them to a side file once with: musicgen convert ${shellWord(files.dir)}${dtype}`;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DECODER_GRAPH_NAME } from '../model/decoderLayout.js';
 import { ModelConfigError, parseModelConfig, type MusicgenModelConfig } from '../model/modelConfig.js';
@@ -6,12 +6,13 @@ import { buildDecoderForDtype } from './decoderForDtype.js';
 import { ConversionError, OutputExistsError, UnsupportedDtypeError } from './errors.js';
 import { MergedDecoderWeights, type QuantGrid } from './mergedDecoderWeights.js';
 import { DTYPE_SUFFIX, graphMetadata, OUTPUT_DTYPES, type ConvertProgress, type OutputDtype } from './modelFolder.js';
+import { graphScratchDir, installGraphFiles, removeStaleGraphFiles } from './graphFiles.js';
+import { prepackedWeights } from './mappedWeights.js';
 import { OnnxGraphView } from './onnxGraphView.js';
 import type { OnnxGraph } from './graph.js';
 import type { MatrixQuantizer } from './quantize.js';
 import { writeOnnxModel } from './serialize.js';
 import { CheckedWeights } from './weights.js';
-import { processAlive } from '../processAlive.js';
 
 export interface KvbufferFromMergedOptions {
   /** Precisions to convert (default: every fp32 / q8 merged decoder the folder has). */
@@ -78,14 +79,6 @@ function buildFromMerged(file: string, config: MusicgenModelConfig, dtype: Outpu
 }
 
 
-/** Removes temporary folders a killed conversion left in onnx/ (a synchronous build cannot clean up on SIGINT). */
-function removeStalePartials(onnxDir: string): void {
-  for (const f of readdirSync(onnxDir)) {
-    const m = /^\.decoder_model_kvbuffer.*\.partial-(\d+)-\d+$/.exec(f);
-    if (m && !processAlive(Number(m[1]))) rmSync(join(onnxDir, f), { recursive: true, force: true });
-  }
-}
-
 const mergedFile = (dtype: OutputDtype): string => `${DECODER_GRAPH_NAME.merged}${DTYPE_SUFFIX[dtype]}.onnx`;
 const kvbufferFile = (dtype: OutputDtype): string => `${DECODER_GRAPH_NAME.kvbuffer}${DTYPE_SUFFIX[dtype]}.onnx`;
 
@@ -127,25 +120,25 @@ export function kvbufferFromMerged(dir: string, opts: KvbufferFromMergedOptions 
     throw new ModelConfigError(`${configPath}: not valid JSON (${(e as Error).message})`);
   }
   const config = parseModelConfig(rawConfig, configPath);
-  removeStalePartials(onnxDir);
+  removeStaleGraphFiles(onnxDir);
   const written: string[] = [];
   wanted.forEach((dtype, i) => {
     const file = kvbufferFile(dtype);
     const progress = (done: number, layers: number): void => opts.progress?.(i + done / layers, wanted.length, `${file} (layer ${done}/${layers})`);
     opts.progress?.(i, wanted.length, `reading ${mergedFile(dtype)}`);
     const graph = buildFromMerged(join(onnxDir, mergedFile(dtype)), config, dtype, progress);
-    // A temporary folder beside the files, so `<file>_data` (decoders over 2 GB) keeps its name.
-    const tmp = join(onnxDir, `.${file}.partial-${process.pid}-${Date.now()}`);
+    // A scratch folder beside the files, so `<file>_data` keeps its name; the weights onnxruntime
+    // prepacks go there (convert/mappedWeights.ts), both files are installed together.
+    const scratch = graphScratchDir(onnxDir, file);
     try {
-      mkdirSync(tmp);
-      writeOnnxModel(join(tmp, file), graph, { metadata: graphMetadata(config, { graph: DECODER_GRAPH_NAME.kvbuffer, dtype, built_from: mergedFile(dtype) }) });
-      // `<file>_data` first: a reader never sees the graph without its weights.
-      for (const f of readdirSync(tmp).sort((a, b) => b.length - a.length)) {
-        renameSync(join(tmp, f), join(onnxDir, f));
-        written.push(`onnx/${f}`);
-      }
+      mkdirSync(scratch);
+      writeOnnxModel(join(scratch, file), graph, {
+        metadata: graphMetadata(config, { graph: DECODER_GRAPH_NAME.kvbuffer, dtype, built_from: mergedFile(dtype) }),
+        externalWeights: prepackedWeights(graph),
+      });
+      written.push(...installGraphFiles(scratch, file, onnxDir).map((f) => `onnx/${f}`));
     } finally {
-      rmSync(tmp, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
   opts.progress?.(wanted.length, wanted.length, 'done');

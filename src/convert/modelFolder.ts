@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { codebooksPerChannel, ModelConfigError, parseModelConfig, type MusicgenModelConfig } from '../model/modelConfig.js';
 import { DECODER_GRAPH_NAME, type DecoderLayout } from '../model/decoderLayout.js';
 import { buildDecoderForDtype } from './decoderForDtype.js';
+import { prepackedWeights } from './mappedWeights.js';
 import { buildEncodecDecodeFramesGraph, buildEncodecDecodeGraph, buildEncodecDecodeUpsampleGraph, buildEncodecEncodeGraph } from './encodec/index.js';
 import { ConversionError, OutputExistsError, UnsupportedDtypeError } from './errors.js';
 import type { OnnxGraph } from './graph.js';
@@ -131,14 +132,13 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
   const layerProgress = (stage: number, file: string) => (done: number, layers: number): void =>
     opts.progress?.(stage + done / layers, total, `${file} (layer ${done}/${layers})`);
   // `external`: weights in `<file>_data`, which onnxruntime maps and drops once its kernels have
-  // prepacked them, where a graph with embedded weights stays in RSS beside its prepacked copy
-  // (text encoder 0.55 -> 0.33 GiB at musicgen-small). Not the decoders (one file while under the
-  // protobuf limit), though mapped they would save 0.8 GiB at small fp32 at the same median step:
-  // the decoder runs every step, and a mapped one stalled for up to 1 s on a third of its steps
-  // without malloc tunables in one page-cache state on our VM (gone after dropping the cache;
-  // embedded never), and its weights get fewer huge pages under them (BENCHMARKS.md session 6).
-  // The text encoder and EnCodec run once per call.
-  const stages: Array<{ file: string; build: () => OnnxGraph; meta: Record<string, string | number>; external: boolean }> = [
+  // prepacked them, where weights read from inside the protobuf are copied into fresh malloc
+  // memory first (text encoder 0.55 -> 0.33 GiB of RSS at musicgen-small; the fp32 decoder opens
+  // in ~1.9 instead of ~7.1 CPU s under the malloc tunables, BENCHMARKS.md issue 21).
+  // 'prepacked' (our kvbuffer decoder): only the weights onnxruntime prepacks go to `_data`; what a step
+  // reads unpacked (embeddings, LayerNorm, q8 scales) stays inside, so no step touches the file
+  // (convert/mappedWeights.ts: why, and session 6's stalls of an all-mapped decoder).
+  const stages: Array<{ file: string; build: () => OnnxGraph; meta: Record<string, string | number>; external: boolean | 'prepacked' }> = [
     { file: 'text_encoder.onnx', build: () => buildT5EncoderGraph(config.textEncoder, weights), meta: { graph: 'text_encoder' }, external: true },
     ...layouts.map((layout, i) => {
       const file = `${DECODER_GRAPH_NAME[layout]}${suffix}.onnx`;
@@ -146,7 +146,8 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
         file,
         build: () => buildDecoderForDtype(config, weights, layout, dtype, layerProgress(1 + i, file)),
         meta: { graph: DECODER_GRAPH_NAME[layout], dtype },
-        external: false,
+        // The merged decoder as transformers.js / optimum publish it: one file.
+        external: layout === 'kvbuffer' ? ('prepacked' as const) : false,
       };
     }),
     // EnCodec decode in two halves, so the sample-rate half can run in chunks (inference/audioCodec.ts);
@@ -190,7 +191,8 @@ function writeModelFolder(src: FolderSources, outDir: string, opts: ModelFolderO
       const graph = stage.build();
       writeOnnxModel(join(tmp, 'onnx', stage.file), graph, {
         metadata: graphMetadata(config, stage.meta),
-        forceExternalData: opts.forceExternalData || stage.external,
+        forceExternalData: opts.forceExternalData || stage.external === true,
+        externalWeights: stage.external === 'prepacked' ? prepackedWeights(graph) : undefined,
       });
       files.push(`onnx/${stage.file}`);
       if (existsSync(join(tmp, 'onnx', `${stage.file}_data`))) {

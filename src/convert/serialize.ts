@@ -16,6 +16,11 @@ export interface SerializeOptions {
   metadata?: Record<string, string>;
   /** Force weights into `<file>_data` even when the model is small (tests of the code path). */
   forceExternalData?: boolean;
+  /**
+   * Exactly these initializers (of >= 1 kB) go to `<file>_data`, whatever the model's size; the
+   * rest stay inside the .onnx file (the decoder: convert/mappedWeights.ts).
+   */
+  externalWeights?: ReadonlySet<string>;
 }
 
 function tensorBytes(t: Initializer): Uint8Array {
@@ -53,10 +58,17 @@ function valueInfo(v: { name: string; type: keyof typeof ElemType; dims: (number
 }
 
 /** Collects external tensor bytes in file order while the protobuf is built. */
-class ExternalSink {
+export class ExternalSink {
   readonly chunks: Uint8Array[] = [];
   offset = 0;
-  constructor(readonly location: string) {}
+  constructor(
+    readonly location: string,
+    /** Which initializers move (null: every one of >= 1 kB). */
+    private readonly only: ReadonlySet<string> | null = null,
+  ) {}
+  takes(name: string, bytes: number): boolean {
+    return bytes >= EXTERNAL_MIN_BYTES && (this.only === null || this.only.has(name));
+  }
   add(bytes: Uint8Array): { offset: number; length: number } {
     // 64-byte alignment lets onnxruntime map the data without copies.
     const pad = (64 - (this.offset % 64)) % 64;
@@ -69,23 +81,24 @@ class ExternalSink {
     this.offset += bytes.byteLength;
     return { offset: at, length: bytes.byteLength };
   }
-}
-
-function encodeTensor(t: Initializer, external: ExternalSink | null): onnxTypes.ITensorProto {
-  const bytes = tensorBytes(t);
-  const base = { name: t.name, dims: t.dims, dataType: ElemType[t.type] };
-  if (external && bytes.byteLength >= EXTERNAL_MIN_BYTES) {
-    const { offset, length } = external.add(bytes);
+  /** The TensorProto fields that point at `bytes`, appended to the side file. */
+  reference(bytes: Uint8Array): Pick<onnxTypes.ITensorProto, 'dataLocation' | 'externalData'> {
+    const { offset, length } = this.add(bytes);
     return {
-      ...base,
       dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
       externalData: [
-        { key: 'location', value: external.location },
+        { key: 'location', value: this.location },
         { key: 'offset', value: String(offset) },
         { key: 'length', value: String(length) },
       ],
     };
   }
+}
+
+function encodeTensor(t: Initializer, external: ExternalSink | null): onnxTypes.ITensorProto {
+  const bytes = tensorBytes(t);
+  const base = { name: t.name, dims: t.dims, dataType: ElemType[t.type] };
+  if (external?.takes(t.name, bytes.byteLength)) return { ...base, ...external.reference(bytes) };
   return { ...base, rawData: bytes };
 }
 
@@ -125,9 +138,10 @@ export interface SerializedModel {
 
 /** Builds the ModelProto of `graph`; `fileName` is the .onnx name it will be saved under. */
 export function serializeModel(graph: OnnxGraph, fileName: string, opts: SerializeOptions = {}): SerializedModel {
-  const useExternal = opts.forceExternalData || totalInitializerBytes(graph) > PROTOBUF_LIMIT * 0.9;
+  const useExternal = opts.forceExternalData || opts.externalWeights !== undefined || totalInitializerBytes(graph) > PROTOBUF_LIMIT * 0.9;
   const externalFileName = useExternal ? `${basename(fileName)}_data` : null;
-  const sink = externalFileName ? new ExternalSink(externalFileName) : null;
+  const only = opts.forceExternalData ? null : (opts.externalWeights ?? null);
+  const sink = externalFileName ? new ExternalSink(externalFileName, only) : null;
   const proto = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'musicgen-ts',
@@ -145,7 +159,7 @@ export function serializeModel(graph: OnnxGraph, fileName: string, opts: Seriali
   return { model, externalChunks: sink.chunks, externalFileName };
 }
 
-function writeChunks(path: string, chunks: Uint8Array[]): void {
+export function writeChunks(path: string, chunks: Uint8Array[]): void {
   const fd = openSync(path, 'w');
   try {
     for (const c of chunks) {

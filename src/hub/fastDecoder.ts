@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { kvbufferFromMerged } from '../convert/kvbufferFromMerged.js';
+import { mapDecoderWeights } from '../convert/mapDecoderWeights.js';
 import { DTYPE_SUFFIX, OUTPUT_DTYPES, type OutputDtype } from '../convert/modelFolder.js';
 import { DECODER_GRAPH_NAME } from '../model/decoderLayout.js';
 
@@ -16,8 +17,13 @@ export function addFastDecoder(staging: string, dtype: string, log: (message: st
   const merged = join(staging, 'onnx', `${DECODER_GRAPH_NAME.merged}${suffix}.onnx`);
   const rel = `onnx/${DECODER_GRAPH_NAME.kvbuffer}${suffix}.onnx`;
   if (!existsSync(merged)) return [];
-  // Written atomically: one left by an interrupted fetch of this commit is complete.
-  if (existsSync(join(staging, rel))) return [rel];
+  // Installed with its `_data` side file after it (convert/graphFiles.ts): one left by an
+  // interrupted fetch of this commit is complete; an embedded one (an older musicgen-ts) is
+  // rewritten with its weights mapped.
+  if (existsSync(join(staging, rel))) {
+    mapDecoderWeights(join(staging, rel));
+    return existsSync(join(staging, `${rel}_data`)) ? [rel, `${rel}_data`] : [rel];
+  }
   log(`building our kvbuffer decoder (2-5x faster) from ${DECODER_GRAPH_NAME.merged}${suffix}.onnx`);
   return kvbufferFromMerged(staging, {
     dtypes: [dtype],

@@ -7,6 +7,7 @@ import { cachedFolderHolds, readManifest, writeManifest, type CacheManifest } fr
 import { planDownload, SAFETENSORS_INDEX, shardFiles, checkDtype, type DownloadPlan } from './downloadPlan.js';
 import { HubNetworkError, NoMusicgenFilesError, NotInCacheError } from './errors.js';
 import { addFastDecoder } from './fastDecoder.js';
+import { mapCachedDecoder } from './mapCachedDecoder.js';
 import { downloadFile } from './fileDownload.js';
 import { HubClient, type RepoFileEntry, type RevisionInfo } from './hubClient.js';
 import { isCommitSha, parseRepoRef, repoFolderName, repoIdOf, revisionFolderName, type RepoRef } from './repoId.js';
@@ -87,15 +88,18 @@ export async function fetchModel(repoId: string, opts: FetchModelOptions = {}): 
   const log = opts.log ?? ((): void => undefined);
   const root = repoCacheRoot(ref, opts.cacheDir ?? defaultCacheDir());
   const modelDir = join(root, revisionFolderName(ref.revision));
+  const label = `${repoId}@${ref.revision}`;
+  const fromCache = async (manifest: CacheManifest): Promise<FetchedModel> =>
+    cachedResult(ref, modelDir, await mapCachedDecoder(modelDir, manifest, dtype, join(root, '.lock'), label, log), dtype);
 
   // A commit sha never moves: a folder holding it needs no request at all.
   if (isCommitSha(ref.revision)) {
     const cached = cachedFolderHolds(modelDir, dtype, ref.revision);
-    if (cached) return cachedResult(ref, modelDir, cached, dtype);
+    if (cached) return fromCache(cached);
   }
   if (opts.offline ?? isTruthy(process.env.HF_HUB_OFFLINE)) {
     const cached = cachedFolderHolds(modelDir, dtype, isCommitSha(ref.revision) ? ref.revision : null);
-    if (cached) return cachedResult(ref, modelDir, cached, dtype);
+    if (cached) return fromCache(cached);
     throw new NotInCacheError(
       `offline (HF_HUB_OFFLINE or offline: true) and ${repoId}@${ref.revision} (${dtype}) is not in the cache at ${modelDir}; fetch it once while online`,
     );
@@ -108,15 +112,14 @@ export async function fetchModel(repoId: string, opts: FetchModelOptions = {}): 
     const cached = e instanceof HubNetworkError ? cachedFolderHolds(modelDir, dtype, null) : null;
     if (!cached) throw e;
     log(`${client.host} unreachable; using the cached ${repoId}@${ref.revision} (commit ${cached.commit.slice(0, 8)})`);
-    return cachedResult(ref, modelDir, cached, dtype);
+    return fromCache(cached);
   }
   const cached = cachedFolderHolds(modelDir, dtype, info.commit);
   if (cached) {
     log(`${repoId}@${ref.revision} (${dtype}) is up to date in ${modelDir}`);
-    return cachedResult(ref, modelDir, cached, dtype);
+    return fromCache(cached);
   }
 
-  const label = `${repoId}@${ref.revision}`;
   // Planned before locking: a repo without MusicGen files leaves nothing behind in the cache.
   const plan = planDownload(label, info.files, dtype);
   const release = await acquireCacheLock(join(root, '.lock'), label, { timeoutMs: opts.lockTimeoutMs });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergedDecoderHint } from '../../src/cli/mergedDecoderHint.js';
+import { embedWeights } from '../helpers/embeddedDecoder.js';
 import { synthesizedPreset } from '../helpers/models.js';
 
 const child = join(import.meta.dirname, 'musicgenChild.ts');
@@ -59,6 +60,32 @@ describe('musicgen generate on a folder with only the merged decoder', () => {
   });
 });
 
+describe('musicgen generate on a folder whose decoder keeps its weights inside (older musicgen-ts)', () => {
+  it('says so in one line with the convert command; that command moves them to the side file in place, with the same codes and no hint after', async () => {
+    const dir = join(work, 'embedded');
+    cpSync(synthesizedPreset('tiny'), dir, { recursive: true });
+    embedWeights(join(dir, 'onnx', 'decoder_model_kvbuffer.onnx'));
+    const first = await musicgen(generateArgs(dir, join(work, 'out-embedded')));
+    expect(first.code, first.stderr).toBe(0);
+    const hints = first.stderr.split(/[\r\n]+/).filter((l) => /keeps its weights inside/.test(l));
+    expect(hints).toHaveLength(1);
+    const command = /musicgen (convert .*)$/.exec(hints[0])![1].split(' ');
+    expect(command).toEqual(['convert', dir]);
+    const converted = await musicgen(command);
+    expect(converted.code, converted.stderr).toBe(0);
+    expect(converted.stdout).toContain('(fp32): kvbuffer decoder now keeps its weights in a side file');
+    expect(readdirSync(join(dir, 'onnx')).filter((f) => f.startsWith('decoder_model_kvbuffer'))).toEqual(['decoder_model_kvbuffer.onnx', 'decoder_model_kvbuffer.onnx_data']);
+    const second = await musicgen(generateArgs(dir, join(work, 'out-mapped')));
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).not.toMatch(/keeps its weights inside|musicgen convert/);
+    expect(sidecar(join(work, 'out-mapped')).codes).toEqual(sidecar(join(work, 'out-embedded')).codes);
+    // Run again, it has nothing to do.
+    const again = await musicgen(command);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('already in the current layout');
+  });
+});
+
 describe('musicgen convert <onnx-dir> <out-dir>', () => {
   it('writes a copy with the kvbuffer decoder, leaves the source as it was, and refuses to overwrite without --force', async () => {
     const src = synthesizedPreset('tiny', 0, 'merged');
@@ -67,7 +94,7 @@ describe('musicgen convert <onnx-dir> <out-dir>', () => {
     const r = await musicgen(['convert', src, out]);
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(join(src, 'onnx')).sort()).toEqual(before);
-    expect(readdirSync(join(out, 'onnx')).sort()).toEqual([...before, 'decoder_model_kvbuffer.onnx'].sort());
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual([...before, 'decoder_model_kvbuffer.onnx', 'decoder_model_kvbuffer.onnx_data'].sort());
     const again = await musicgen(['convert', src, out]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/already exists; pass --force/);

@@ -49,7 +49,7 @@ describe.each<FixtureModel>(['musicgen-tiny', 'musicgen-stereo-tiny', 'musicgen-
     const merged = await greedyCodes(dir, {}, model);
     expect(merged.layout).toBe('merged');
 
-    expect(kvbufferFromMerged(dir)).toEqual(['onnx/decoder_model_kvbuffer.onnx']);
+    expect(kvbufferFromMerged(dir)).toEqual(['onnx/decoder_model_kvbuffer.onnx', 'onnx/decoder_model_kvbuffer.onnx_data']);
     expect(readOnnxMetadata(join(dir, 'onnx', 'decoder_model_kvbuffer.onnx'))).toMatchObject({ graph: 'decoder_model_kvbuffer', built_from: 'decoder_model_merged.onnx' });
     const fast = await greedyCodes(dir, {}, model);
     expect(fast.layout).toBe('kvbuffer');
@@ -69,7 +69,7 @@ describe('kvbuffer decoder from a q8 merged decoder', () => {
     synthesizeModel('tiny', direct, { seed: 3, dtype: 'q8', force: true });
     const merged = await greedyCodes(dir, { dtype: 'q8' });
     expect(merged.layout).toBe('merged');
-    expect(kvbufferFromMerged(dir, { dtypes: ['q8'] })).toEqual(['onnx/decoder_model_kvbuffer_quantized.onnx']);
+    expect(kvbufferFromMerged(dir, { dtypes: ['q8'] })).toEqual(['onnx/decoder_model_kvbuffer_quantized.onnx', 'onnx/decoder_model_kvbuffer_quantized.onnx_data']);
     const fast = await greedyCodes(dir, { dtype: 'q8' });
     expect(fast.layout).toBe('kvbuffer');
     expect(fast.codes).toEqual(merged.codes);
@@ -166,7 +166,7 @@ describe.each<FixtureModel>(['musicgen-tiny', 'musicgen-melody-tiny'])('merged d
       for (let i = 0; i < want.length; i++) expect(Math.abs(t.data[i] - want[i]), `${name}[${i}]`).toBeLessThanOrEqual(tol);
     }
     expect(quantised).toBeGreaterThan(10);
-    expect(kvbufferFromMerged(dir, { dtypes: ['q8'] })).toEqual(['onnx/decoder_model_kvbuffer_quantized.onnx']);
+    expect(kvbufferFromMerged(dir, { dtypes: ['q8'] })).toEqual(['onnx/decoder_model_kvbuffer_quantized.onnx', 'onnx/decoder_model_kvbuffer_quantized.onnx_data']);
     const merged = await greedyCodes(dir, { dtype: 'q8', decoderLayout: 'merged' }, model);
     const fast = await greedyCodes(dir, { dtype: 'q8' }, model);
     expect(fast.layout).toBe('kvbuffer');

@@ -48,11 +48,12 @@ describe('model folders', () => {
     const stages: string[] = [];
     const r = convertCheckpoint(fixtureCheckpointDir('musicgen-tiny'), out, { progress: (_d, _t, s) => stages.push(s) });
     const graphs = ['encodec_decode_frames.onnx', 'encodec_decode_upsample.onnx', 'encodec_encode.onnx', 'text_encoder.onnx'];
-    // The graphs that run once per call keep their weights in a side file (mapped by onnxruntime,
-    // dropped once prepacked), and config.json tells transformers.js so; the decoder stays one file.
-    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(['decoder_model_kvbuffer.onnx', ...graphs.flatMap((g) => [g, `${g}_data`])]);
+    // Every graph keeps its weights in a side file (mapped by onnxruntime, dropped once prepacked;
+    // the decoder only those prepacked: test/convert/mappedDecoder.test.ts), and config.json says so.
+    const all = ['decoder_model_kvbuffer.onnx', ...graphs];
+    expect(readdirSync(join(out, 'onnx')).sort()).toEqual(all.flatMap((g) => [g, `${g}_data`]));
     const written = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(written['transformers.js_config'].use_external_data_format).toEqual(Object.fromEntries(graphs.map((g) => [g, 1])));
+    expect(written['transformers.js_config'].use_external_data_format).toEqual(Object.fromEntries(all.map((g) => [g, 1])));
     expect(existsSync(join(out, 'config.json'))).toBe(true);
     expect(existsSync(join(out, 'generation_config.json'))).toBe(true);
     // The fixture's vocabulary (100 ids) is not T5's: no tokenizer is copied.
@@ -116,7 +117,8 @@ describe('model folders', () => {
     synthesizeModel('tiny', both, { seed: 7, decoderLayout: 'both' });
     const decoders = (dir: string): string[] => readdirSync(join(dir, 'onnx')).filter((f) => f.startsWith('decoder')).sort();
     expect(decoders(merged)).toEqual(['decoder_model_merged.onnx']);
-    expect(decoders(both)).toEqual(['decoder_model_kvbuffer.onnx', 'decoder_model_merged.onnx']);
+    // The merged decoder in one file, as transformers.js / optimum publish it.
+    expect(decoders(both)).toEqual(['decoder_model_kvbuffer.onnx', 'decoder_model_kvbuffer.onnx_data', 'decoder_model_merged.onnx']);
     // transformers.js opens encodec_decode.onnx: written beside the merged decoder only.
     expect(existsSync(join(both, 'onnx', 'encodec_decode.onnx'))).toBe(true);
     expect(existsSync(join(work, 'synth-a', 'onnx', 'encodec_decode.onnx'))).toBe(false);

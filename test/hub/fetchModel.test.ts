@@ -19,6 +19,9 @@ import {
 } from '../../src/hub/errors.js';
 import { fetchModel, type FetchModelOptions } from '../../src/hub/fetchModel.js';
 import { loadPretrained } from '../../src/hub/loadPretrained.js';
+import { MANIFEST_FILE } from '../../src/hub/cacheManifest.js';
+import { hasMappedWeights } from '../../src/convert/graphFiles.js';
+import { embedWeights } from '../helpers/embeddedDecoder.js';
 import { fixtureCheckpointDir, fixtureI64 } from '../helpers/fixtures.js';
 import { synthesizedPreset } from '../helpers/models.js';
 import { FakeHub, filesOfFolder, isLfs } from './fakeHub.js';
@@ -105,7 +108,7 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
     expect(r.dir).toBe(join(cache, 'hub', 'test-org--musicgen-tiny-onnx', 'main'));
     const got = listTree(r.dir).filter((p) => p !== '.musicgen-hub.json').sort();
     // Plus our kvbuffer decoder, built from the merged one after download.
-    expect(got).toEqual([...onnxFiles.keys(), 'onnx/decoder_model_kvbuffer.onnx'].sort());
+    expect(got).toEqual([...onnxFiles.keys(), 'onnx/decoder_model_kvbuffer.onnx', 'onnx/decoder_model_kvbuffer.onnx_data'].sort());
     for (const [path, data] of onnxFiles) expect(sha256(readFileSync(join(r.dir, path))), path).toBe(sha256(data));
     // The unneeded files were never requested; the .onnx files came from the CDN origin.
     const urls = hub.contentRequests().map((q) => q.url);
@@ -149,6 +152,42 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
     expect(pinned.fromCache).toBe(false);
     expect(again.fromCache).toBe(true);
     expect(hub.requests).toEqual([]);
+  });
+
+  it('a folder cached by an older musicgen-ts (decoder weights inside the .onnx) is rewritten once, offline, with no download; the manifest lists both files and the codes stay', async () => {
+    const first = await fetchModel(ONNX_REPO, opts());
+    const rel = 'onnx/decoder_model_kvbuffer.onnx';
+    const mg0 = await MusicGen.load(first.dir, { threads: 1 });
+    const params = { useSampling: false, frames: 6 };
+    const before = (await mg0.generate(['calm piano'], { params })).codes;
+    await mg0.dispose();
+    // What an older version left: the embedded decoder, recorded so in the manifest.
+    embedWeights(join(first.dir, rel));
+    const manifestPath = join(first.dir, MANIFEST_FILE);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    delete manifest.files[`${rel}_data`];
+    manifest.files[rel] = statSync(join(first.dir, rel)).size;
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    expect(hasMappedWeights(join(first.dir, rel))).toBe(false);
+
+    hub.requests.length = 0;
+    const logged: string[] = [];
+    const again = await fetchModel(ONNX_REPO, opts({ offline: true, log: (m) => logged.push(m) }));
+    expect(again.fromCache).toBe(true);
+    expect(hub.requests).toEqual([]);
+    expect(logged.some((m) => /decoder's weights/.test(m))).toBe(true);
+    expect(hasMappedWeights(join(first.dir, rel))).toBe(true);
+    const after = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    for (const f of [rel, `${rel}_data`]) expect(after.files[f], f).toBe(statSync(join(first.dir, f)).size);
+    const mg = await MusicGen.load(again.dir, { threads: 1 });
+    expect((await mg.generate(['calm piano'], { params })).codes).toEqual(before);
+    await mg.dispose();
+    // Done once: the next fetch finds the current layout and only checks the commit.
+    logged.length = 0;
+    const third = await fetchModel(ONNX_REPO, opts({ log: (m) => logged.push(m) }));
+    expect(third.fromCache).toBe(true);
+    expect(hub.contentRequests()).toEqual([]);
+    expect(logged.some((m) => /decoder's weights/.test(m))).toBe(false);
   });
 
   it('a connection dropped mid-file is resumed with a Range request and the file has the right sha256', async () => {
@@ -224,6 +263,32 @@ describe('fetchModel from a hub serving an ONNX folder', () => {
     } finally {
       hub.setRepo(ONNX_REPO, { files: withExtras });
     }
+  });
+
+  it('while a new commit is downloading (here: cut, left for the next run), the cached folder still loads though its unchanged _data files are hard-linked into staging (onnxruntime refuses that only for a subgraph\'s external data, which our decoder keeps inside)', async () => {
+    // A repository that ships our decoder (a folder written by musicgen-ts, uploaded).
+    const ours = 'test-org/musicgen-tiny-ours';
+    const files = filesOfFolder(synthesizedPreset('tiny', 0, 'both'));
+    hub.setRepo(ours, { files });
+    const first = await fetchModel(ours, opts());
+    expect(existsSync(join(first.dir, 'onnx', 'decoder_model_kvbuffer.onnx_data'))).toBe(true);
+    // The last file of the plan changes (bytes appended past the weights), so the unchanged ones
+    // are staged from the cached folder before the cut.
+    const last = 'onnx/encodec_encode.onnx_data';
+    const changed = new Map(files);
+    changed.set(last, Buffer.concat([files.get(last) as Buffer, Buffer.alloc(64)]));
+    hub.setRepo(ours, { files: changed, commit: 'c'.repeat(40) });
+    hub.dropOnce.set(last, 1000);
+    await expect(fetchModel(ours, opts({ retries: 0 }))).rejects.toThrow(HubNetworkError);
+    const staged = join(cache, 'hub', 'test-org--musicgen-tiny-ours', '.downloads', 'c'.repeat(40), 'onnx');
+    expect(readdirSync(staged)).toContain('decoder_model_kvbuffer.onnx_data');
+    expect(statSync(join(first.dir, 'onnx', 'decoder_model_kvbuffer.onnx_data')).nlink).toBe(2);
+    const mg = await MusicGen.load(first.dir, { threads: 1 });
+    await mg.dispose();
+    // The next run resumes and installs the new commit.
+    const second = await fetchModel(ours, opts());
+    expect(second.commit).toBe('c'.repeat(40));
+    expect(readFileSync(join(second.dir, last)).equals(changed.get(last) as Buffer)).toBe(true);
   });
 
   it('concurrent fetches of one repo download it once (the second waits for the lock, then finds the cache)', async () => {
