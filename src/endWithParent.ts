@@ -10,6 +10,13 @@ export interface EndWithParentOptions {
   graceMs?: number;
   /** How often the parent's pid is checked (ms). */
   intervalMs?: number;
+  /**
+   * Unref the IPC channel so that watching it never keeps this process alive (default true: the
+   * relaunched `musicgen` command ends when its work ends). BullMQ's sandbox children pass false:
+   * their job awaits replies from the worker over that channel, and with the channel unref'd a
+   * job waiting on one left the child's event loop empty, so it exited 0 mid-job.
+   */
+  unrefChannel?: boolean;
 }
 
 /** The exit code of a process ended because its parent went: what a shell reports for SIGTERM. */
@@ -25,7 +32,7 @@ export const PARENT_GONE_EXIT_CODE = 128 + constants.signals.SIGTERM;
  * kernel but is not reachable from Node. Returns a function that stops watching.
  */
 export function endWithParent(options: EndWithParentOptions = {}): () => void {
-  const { graceMs = 1000, intervalMs = 250 } = options;
+  const { graceMs = 1000, intervalMs = 250, unrefChannel = true } = options;
   const parent = process.ppid;
   let ended = false;
   const end = (): void => {
@@ -43,7 +50,7 @@ export function endWithParent(options: EndWithParentOptions = {}): () => void {
   if (channel) {
     process.once('disconnect', end);
     // Listening for 'disconnect' holds the channel open; unref it so it never keeps us alive.
-    channel.unref();
+    if (unrefChannel) channel.unref();
   }
   return () => {
     clearInterval(timer);

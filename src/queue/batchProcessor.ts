@@ -16,8 +16,9 @@ import { readSandboxConfig } from './workerConfig.js';
  * the last model loaded (one at a time, so memory stays bounded by the largest model).
  */
 const config = readSandboxConfig();
-// Orphaned (the worker was killed): exit at once, another worker takes the job over.
-endWithParent({ graceMs: 0 });
+// Orphaned (the worker was killed): exit at once, another worker takes the job over. BullMQ owns
+// this child's IPC channel and its lifetime, so the channel stays referenced.
+endWithParent({ graceMs: 0, unrefChannel: false });
 
 let loaded: { key: string; model: MusicGen } | null = null;
 let redis: Promise<Redis> | null = null;
