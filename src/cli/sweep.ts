@@ -4,6 +4,7 @@ import { runSweep, type SweepProgress, type SweepRunResult } from '../analysis/s
 import { writeSweepReport } from '../analysis/sweepReport.js';
 import { loadSweepSpec, type ResolvedSweepSpec, type SweepSpec } from '../analysis/sweepSpec.js';
 import { runSweepOnQueue } from '../queue/queuedSweep.js';
+import { fetchSweepModel } from '../hub/sweepModel.js';
 import { ProgressBar } from './progressBar.js';
 
 /** The environment variable `--queue` without a URL reads (keeps the password out of `ps`). */
@@ -77,7 +78,7 @@ export async function runSweepCommand(spec: SweepSpec | ResolvedSweepSpec, flags
     const queue = queueUrl(flags.queue);
     const result = queue
       ? await runSweepOnQueue(spec, { ...common, queue, redisTimeoutMs: redisTimeout === undefined ? undefined : redisTimeout * 1000 })
-      : await runSweep(spec, { ...common, threads: positiveInteger('--threads', flags.threads) });
+      : await runSweep(spec, { ...common, threads: positiveInteger('--threads', flags.threads), prepareModel: (m, i) => fetchSweepModel(m, i, { log: (line) => log(`${line}\n`) }) });
     (bar as ProgressBar | null)?.finish();
     if (flags.report !== false) {
       log('writing report.html\n');

@@ -2,9 +2,11 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { PeakMemorySampler } from '../analysis/metrics/peakMemory.js';
 import { batchRequest, MusicGen } from '../inference/musicgen.js';
+import { CacheBusyError, ChecksumMismatchError, HubError, HubNetworkError, HubResponseError } from '../hub/errors.js';
+import { fetchModel } from '../hub/fetchModel.js';
 import type { Redis } from 'ioredis';
 import { endWithParent } from '../endWithParent.js';
-import { batchDataKey, encodeBatchResult, parseBatchJobPayload, type BatchJobResult } from './batchJob.js';
+import { batchDataKey, encodeBatchResult, parseBatchJobPayload, type BatchJobResult, type JobModelSource } from './batchJob.js';
 import { JobPayloadError } from './errors.js';
 import { parseQueueUrl } from './queueUrl.js';
 import { connectRedis } from './redisConnection.js';
@@ -30,17 +32,50 @@ function dataStore(): Promise<Redis> {
   return redis;
 }
 
-async function modelFor(path: string, dtype: string): Promise<MusicGen> {
-  const key = `${path}\0${dtype}`;
+/**
+ * The job's model, loaded once per (model, dtype) and kept for the next job. A hub model is
+ * fetched into this worker's cache (MUSICGEN_CACHE_DIR) at the job's commit: downloaded by the
+ * first job that needs it, then found there without a request.
+ */
+async function modelFor(source: JobModelSource, dtype: string): Promise<MusicGen> {
+  const key = `${source.kind === 'folder' ? source.path : `${source.repoId}@${source.commit}`}\0${dtype}`;
   if (loaded?.key === key) return loaded.model;
   if (loaded) {
     const old = loaded.model;
     loaded = null;
     await old.dispose();
   }
-  const model = await MusicGen.load(path, { dtype, threads: config.threads });
+  const dir = source.kind === 'folder' ? source.path : await fetchHubModel(source.repoId, source.commit, dtype);
+  const model = await MusicGen.load(dir, { dtype, threads: config.threads });
   loaded = { key, model };
   return model;
+}
+
+async function fetchHubModel(repoId: string, commit: string, dtype: string): Promise<string> {
+  const say = (m: string): void => {
+    process.stderr.write(`${m}\n`);
+  };
+  let lastSaid = 0;
+  try {
+    const fetched = await fetchModel(repoId, {
+      revision: commit,
+      dtype,
+      log: say,
+      // A line every 10 s: the worker's log is a file or a terminal shared by several children.
+      progress: (done, total, file) => {
+        if (Date.now() - lastSaid < 10_000) return;
+        lastSaid = Date.now();
+        say(`fetching ${repoId}@${commit.slice(0, 8)} (${dtype}): ${(done / 1e6).toFixed(0)}/${(total / 1e6).toFixed(0)} MB ${file}`);
+      },
+    });
+    if (!fetched.fromCache) say(`fetched ${repoId}@${commit.slice(0, 8)} (${dtype}) into ${fetched.dir}`);
+    return fetched.dir;
+  } catch (err) {
+    // A missing repo, dtype or access fails the same way on every attempt; a network error may not.
+    const transient = err instanceof HubNetworkError || err instanceof HubResponseError || err instanceof CacheBusyError || err instanceof ChecksumMismatchError;
+    if (err instanceof HubError && !transient) throw new UnrecoverableError(`cannot fetch ${repoId}@${commit.slice(0, 8)}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Progress as {done, total} decoder steps, sent at most twice a second (each is a Redis write). */
@@ -58,8 +93,8 @@ export default async function processBatch(job: SandboxedJob<unknown, BatchJobRe
     if (err instanceof JobPayloadError) throw new UnrecoverableError(`refused: ${err.message}`);
     throw err;
   }
-  const { payload, modelPath, items } = parsed;
-  const model = await modelFor(modelPath, payload.model.dtype);
+  const { payload, source, items } = parsed;
+  const model = await modelFor(source, payload.model.dtype);
   const memory = new PeakMemorySampler().start();
   const t0 = performance.now();
   let lastSent = 0;
