@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,20 @@ describe('queue URLs', () => {
     expect(() => parseQueueUrl('localhost:6379')).toThrow(/redis:\/\//);
     expect(() => parseQueueUrl('redis://h:1/99')).toThrow(/database number 0-15/);
     expect(() => parseQueueUrl('not a url :pw@x')).not.toThrow(/pw@/);
+  });
+});
+
+describe('sweep --queue flags', () => {
+  it('--threads with --queue is refused before anything connects or is written: the workers\' --threads counts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threads-'));
+    const spec = join(dir, 'spec.json');
+    writeFileSync(spec, JSON.stringify({ models: [synthesizedPreset('tiny')], prompts: ['x'], duration: 0.1 }));
+    const port = await freePort();
+    const run = spawnCollecting(process.execPath, ['--import', 'tsx', cli, 'sweep', spec, '--queue', `redis://127.0.0.1:${port}`, '--threads', '2', '--out', join(dir, 'out')]);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/musicgen: --threads does nothing with --queue: the workers run the models, each with its own threads \(musicgen worker --threads N\)/);
+    expect(run.output()).not.toMatch(/unreachable/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 });
 
