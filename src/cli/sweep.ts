@@ -10,7 +10,8 @@ import { ProgressBar } from './progressBar.js';
 /** The environment variable `--queue` without a URL reads (keeps the password out of `ps`). */
 export const QUEUE_ENV = 'MUSICGEN_QUEUE';
 
-function queueUrl(flag: string | true | undefined): string | undefined {
+/** The `--queue` flag's URL, or MUSICGEN_QUEUE for a bare `--queue`. */
+export function queueUrl(flag: string | true | undefined): string | undefined {
   if (flag !== true) return flag;
   const url = process.env[QUEUE_ENV];
   if (!url) throw new MusicgenError(`--queue without a URL reads ${QUEUE_ENV}, which is not set; export ${QUEUE_ENV}=redis://[:password@]host:port[/db] or pass the URL`);

@@ -6,14 +6,18 @@ import { CacheBusyError, ChecksumMismatchError, HubError, HubNetworkError, HubRe
 import { fetchModel } from '../hub/fetchModel.js';
 import type { Redis } from 'ioredis';
 import { endWithParent } from '../endWithParent.js';
-import { batchDataKey, encodeBatchResult, parseBatchJobPayload, type BatchJobResult, type JobModelSource } from './batchJob.js';
+import { CrossEntropyScorer } from '../evaluation/crossEntropyScorer.js';
+import { EvaluationInputError } from '../evaluation/errors.js';
+import { BATCH_FORMAT_VERSION, batchDataKey, encodeBatchResult, parseBatchJobPayload, type BatchJobResult, type JobModelSource } from './batchJob.js';
+import { EVALUATE_JOB_NAME, parseEvaluationJobPayload, type EvaluationJobResult } from './evaluationJob.js';
 import { JobPayloadError } from './errors.js';
 import { parseQueueUrl } from './queueUrl.js';
 import { connectRedis } from './redisConnection.js';
 import { readSandboxConfig } from './workerConfig.js';
 
 /**
- * BullMQ's sandboxed processor of `musicgen worker`: runs in a child process, so onnxruntime's
+ * BullMQ's sandboxed processor of `musicgen worker` (sweep batches, and segments of queued
+ * evaluations): runs in a child process, so onnxruntime's
  * compute never delays the parent's lock renewals. The child stays alive between jobs and keeps
  * the last model loaded (one at a time, so memory stays bounded by the largest model).
  */
@@ -21,7 +25,8 @@ const config = readSandboxConfig();
 // Orphaned (the worker was killed): exit at once, another worker takes the job over.
 endWithParent({ graceMs: 0 });
 
-let loaded: { key: string; model: MusicGen } | null = null;
+/** The one model this process keeps: a MusicGen (sweep batches) or a scorer (evaluation jobs). */
+let loaded: { key: string; model: MusicGen | CrossEntropyScorer } | null = null;
 let redis: Promise<Redis> | null = null;
 
 /** A finished job's codes and audio wait this long for the collector (a month: studies pause). */
@@ -38,15 +43,26 @@ function dataStore(): Promise<Redis> {
  * first job that needs it, then found there without a request.
  */
 async function modelFor(source: JobModelSource, dtype: string): Promise<MusicGen> {
-  const key = `${source.kind === 'folder' ? source.path : `${source.repoId}@${source.commit}`}\0${dtype}`;
-  if (loaded?.key === key) return loaded.model;
+  const key = `generate\0${source.kind === 'folder' ? source.path : `${source.repoId}@${source.commit}`}\0${dtype}`;
+  return keep(key, async () => {
+    const dir = source.kind === 'folder' ? source.path : await fetchHubModel(source.repoId, source.commit, dtype);
+    return MusicGen.load(dir, { dtype, threads: config.threads });
+  });
+}
+
+function scorerFor(path: string, dtype: string, decoderLayout: string): Promise<CrossEntropyScorer> {
+  return keep(`score\0${path}\0${dtype}\0${decoderLayout}`, () => CrossEntropyScorer.load(path, { dtype, decoderLayout, threads: config.threads }));
+}
+
+/** The loaded model under `key`, or the one `load` gives after the previous one is freed. */
+async function keep<T extends MusicGen | CrossEntropyScorer>(key: string, load: () => Promise<T>): Promise<T> {
+  if (loaded?.key === key) return loaded.model as T;
   if (loaded) {
     const old = loaded.model;
     loaded = null;
     await old.dispose();
   }
-  const dir = source.kind === 'folder' ? source.path : await fetchHubModel(source.repoId, source.commit, dtype);
-  const model = await MusicGen.load(dir, { dtype, threads: config.threads });
+  const model = await load();
   loaded = { key, model };
   return model;
 }
@@ -84,7 +100,31 @@ export interface StepProgress {
   total: number;
 }
 
-export default async function processBatch(job: SandboxedJob<unknown, BatchJobResult>): Promise<BatchJobResult> {
+/** A segment of a queued evaluation: its teacher-forced cross-entropy under the job's model. */
+async function scoreSegment(job: SandboxedJob): Promise<EvaluationJobResult> {
+  let parsed: ReturnType<typeof parseEvaluationJobPayload>;
+  try {
+    parsed = parseEvaluationJobPayload(job.data, config.allowModels);
+  } catch (err) {
+    if (err instanceof JobPayloadError) throw new UnrecoverableError(`refused: ${err.message}`);
+    throw err;
+  }
+  const scorer = await scorerFor(parsed.modelPath, parsed.dtype, parsed.decoderLayout);
+  try {
+    const [r] = await scorer.crossEntropy([parsed.item]);
+    return { ...r, version: BATCH_FORMAT_VERSION, worker: `${hostname()}:${process.pid}` };
+  } catch (err) {
+    // Codes that do not fit the model fail the same way on every worker.
+    if (err instanceof EvaluationInputError) throw new UnrecoverableError(err.message);
+    throw err;
+  }
+}
+
+export default async function processJob(job: SandboxedJob): Promise<BatchJobResult | EvaluationJobResult> {
+  return job.name === EVALUATE_JOB_NAME ? scoreSegment(job) : processBatch(job);
+}
+
+async function processBatch(job: SandboxedJob): Promise<BatchJobResult> {
   let parsed: ReturnType<typeof parseBatchJobPayload>;
   try {
     parsed = parseBatchJobPayload(job.data, config.allowModels);
