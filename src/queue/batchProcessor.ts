@@ -24,6 +24,10 @@ import { readSandboxConfig } from './workerConfig.js';
 const config = readSandboxConfig();
 // Orphaned (the worker was killed): exit at once, another worker takes the job over.
 endWithParent({ graceMs: 0 });
+// BullMQ keeps this child between jobs through its IPC channel, which endWithParent unrefs (so a
+// relaunched command can end): ref it again, or the child exits as soon as it is idle, the pool
+// hands the next job to the dead child ("Unexpected exit code: 0") and every job reloads the model.
+process.channel?.ref();
 
 /** The one model this process keeps: a MusicGen (sweep batches) or a scorer (evaluation jobs). */
 let loaded: { key: string; model: MusicGen | CrossEntropyScorer } | null = null;

@@ -138,6 +138,8 @@ describe.skipIf(!haveTool('redis-server', 'queued evaluations run on BullMQ work
       expect(progress.at(-1)).toBe(segments);
       // Each segment scored once, by the worker.
       expect(worker.output().match(/job evaluate-[0-9a-f]+ done/g)).toHaveLength(segments);
+      // ... in one attempt each: the job process stays between jobs (its model loaded).
+      expect(worker.output()).not.toMatch(/attempt 2|Unexpected exit code/);
       const counts = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
       expect(Object.values(counts).every((n) => n === 0), JSON.stringify(counts)).toBe(true);
     } finally {
