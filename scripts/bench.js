@@ -9,6 +9,7 @@
 //   npm run bench -- --decoder-only   skip the audio toolkit and sweep benchmarks that run first
 //   npm run bench -- --candidates     also time the decoder variants of scripts/bench/build-variants.js
 //   npm run bench -- --no-sizes       skip the model-size comparison (medium and large: ~10 min, first run builds ~10 min)
+//   npm run bench -- --no-queue       skip the queued-sweep throughput (1 vs 2 workers on a throwaway redis-server)
 //
 // Load time against transformers.js (scripts/bench/load.js) has its own section: interleaved rounds,
 // ratios from the same round, and a per-graph breakdown.
@@ -80,6 +81,49 @@ if (!args.includes('--decoder-only')) {
     if (r.status !== 0) log(`FAILED: ${script} exited with ${r.status}`);
   }
 }
+
+// ---- 1b. sweeps on BullMQ workers (issue 23): 1 vs 2 workers of one thread, same run ----
+// Needs redis-server (Debian's package); the script starts a throwaway one on a free loopback port.
+if (!args.includes('--decoder-only') && !args.includes('--no-queue')) {
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    log('SKIPPED: queue throughput (scripts/bench/queue-throughput.ts) needs redis-server (apt-get install redis-server)');
+  } else {
+    const tsx = join(here, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
+    const extra = ['--model', dirs.q8, '--dtype', 'q8', '--samples', quick ? '8' : '32', '--duration', quick ? '1' : '2', '--max-batch', '4'];
+    log(`bench/queue-throughput.ts ${extra.join(' ')}`);
+    const r = spawnSync(process.execPath, [tsx, join(here, 'bench', 'queue-throughput.ts'), ...extra, ...(write ? ['--write'] : [])], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) log(`FAILED: queue-throughput.ts exited with ${r.status}`);
+  }
+}
+
+// ---- 1c. evaluation (issue 24): one teacher-forced forward per folder, beside the GEMM floor ----
+if (!args.includes('--decoder-only')) {
+  const evalSeconds = quick ? 10 : 30;
+  const evalRows = [];
+  for (const dtype of quick ? ['fp32'] : ['fp32', 'q8']) {
+    log(`bench/evaluate.js ${dtype}: one ${evalSeconds} s segment`);
+    try {
+      const out = child('evaluate.js', ['--model', dirs[dtype], '--dtype', dtype, '--seconds', String(evalSeconds), '--runs', '1'], { json: false });
+      evalRows.push(...JSON.parse(out).rows);
+    } catch (e) {
+      log(`FAILED: ${e.message}`);
+    }
+  }
+  const evalMd = [
+    `### This run (\`npm run bench\`): one ${evalSeconds} s segment per folder`,
+    '',
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}, 2 intra-op threads (\`node scripts/bench/evaluate.js --model DIR --dtype D --seconds ${evalSeconds} --runs 1\`).`,
+    '',
+    '| folder | GEMM rate before the run (GFLOP/s) | forward (s) | floor (s) | forward / floor | audio s per s | load |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...evalRows.flatMap((row) =>
+      row.runs.map((x) => `| ${PRESET} ${row.dtype} | ${f(x.gemmGflops)} | ${f(x.forwardMs / 1000)} | ${f(x.floorMs / 1000)} | ${x.vsFloor.toFixed(2)} | ${row.audioSecondsPerSecond.toFixed(2)} | ${f(x.load1)} |`),
+    ),
+  ].join('\n');
+  process.stdout.write(`${evalMd}\n`);
+  if (write && evalRows.length > 0) writeSection('evaluate-run', evalMd);
+}
+
 const config = JSON.parse(readFileSync(join(dirs.fp32, 'config.json'), 'utf8')).decoder;
 
 // ---- 2. memory bandwidth ----

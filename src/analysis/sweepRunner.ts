@@ -58,6 +58,11 @@ export interface SweepRunOptions extends BatchPlanOptions {
   log?: (message: string) => void;
   /** Per-sample embedding metrics (CLAP score, ...) from user-supplied models. */
   embeddingMetrics?: readonly SampleEmbeddingMetric[];
+  /**
+   * Makes a spec's model usable by this run and reads its config (default: the folder's
+   * config.json; a hub model is refused). A queued sweep pins hub models to a commit here.
+   */
+  prepareModel?: (model: SweepModel, index: number) => Promise<{ model: SweepModel; config: MusicgenModelConfig }>;
   /** Loads a sweep model (default: MusicGen.load(path, {dtype, threads})). */
   loadModel?: (model: SweepModel) => Promise<SweepGenerator>;
   /**
@@ -124,7 +129,12 @@ export interface SweepRunResult {
   files: { resultsCsv: string; resultsJson: string; manifest: string; spec: string };
 }
 
-function readModelConfig(model: SweepModel, index: number): MusicgenModelConfig {
+export function readModelConfig(model: SweepModel, index: number): MusicgenModelConfig {
+  if (model.repo !== undefined && model.path === '') {
+    throw new SweepSpecError(
+      `spec.models[${index}] (${model.name}) is the hub model ${model.repo}: run the sweep with --queue (each worker fetches it), or fetch it here (musicgen fetch ${model.repo} --dtype ${model.dtype}) and give its folder as path`,
+    );
+  }
   const path = join(model.path, 'config.json');
   if (!existsSync(path)) {
     throw new SweepSpecError(`spec.models[${index}] (${model.name}): ${model.path} has no config.json; point it at a MusicGen ONNX model folder`);
@@ -163,7 +173,12 @@ export async function runSweep(spec: SweepSpec | ResolvedSweepSpec, opts: SweepR
 }
 
 async function runSweepWith(spec: SweepSpec | ResolvedSweepSpec, opts: SweepRunOptions): Promise<SweepRunResult> {
-  const resolved = parseSweepSpec(spec, opts.baseDir);
+  const parsed = parseSweepSpec(spec, opts.baseDir);
+  const prepared = await Promise.all(
+    parsed.models.map(async (m, i) => (opts.prepareModel ? opts.prepareModel(m, i) : { model: m, config: readModelConfig(m, i) })),
+  );
+  const resolved: ResolvedSweepSpec = { ...parsed, models: prepared.map((p) => p.model) };
+  const configs = prepared.map((p) => p.config);
   const outDir = resolve(opts.outDir);
   // Checked now, made when the first sample is written: a sweep that fails on its inputs (a
   // broken model folder, an unreadable melody) leaves nothing behind.
@@ -177,7 +192,6 @@ async function runSweepWith(spec: SweepSpec | ResolvedSweepSpec, opts: SweepRunO
     }
   };
   const log = opts.log ?? (() => undefined);
-  const configs = resolved.models.map((m, i) => readModelConfig(m, i));
   const settings = expandSweep(resolved);
 
   // Finished samples: sidecars already in the folder, checked against this spec's length.
@@ -417,7 +431,7 @@ async function finishSample(
     sampleId: s.sampleId,
     sweep: spec.name,
     model: s.model.name,
-    modelPath: s.model.path,
+    modelPath: s.model.path || `${s.model.repo}@${s.model.revision}`,
     dtype: s.model.dtype,
     decoderParams: decoderParameterCount(ctx.config),
     promptId: s.prompt.id,

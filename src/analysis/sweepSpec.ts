@@ -8,8 +8,15 @@ import { SweepSpecError } from './errors.js';
 export interface SweepModelSpec {
   /** Name in tables, plots and file names (default: the folder's name). */
   name?: string;
-  /** ONNX model folder (relative paths: against the spec file's folder). */
-  path: string;
+  /** ONNX model folder (relative paths: against the spec file's folder). Or give `repo`. */
+  path?: string;
+  /**
+   * A hub model id (owner/name) instead of a folder: each `musicgen worker` of a queued sweep
+   * fetches it into its own cache (README "Scaling out").
+   */
+  repo?: string;
+  /** With `repo`: branch, tag or commit (default main; a queued sweep pins it to a commit). */
+  revision?: string;
   /** Decoder precision suffix (fp32, q8, ...). Default fp32. */
   dtype?: string;
 }
@@ -47,8 +54,12 @@ export interface SweepSpec {
 
 export interface SweepModel {
   name: string;
+  /** The model folder; '' for a hub model (`repo`), which workers fetch. */
   path: string;
   dtype: string;
+  /** A hub model id (owner/name) and its revision, when the spec names the model that way. */
+  repo?: string;
+  revision?: string;
 }
 
 export interface SweepPrompt {
@@ -101,6 +112,8 @@ const SPEC_KEYS = [
 const STRATEGIES: readonly NormalizeStrategy[] = ['peak', 'clip', 'rms', 'loudness', 'none'];
 /** Letters, digits, spaces and `_ . : = + -`: the MOS server's rule for names and ids. */
 const SAFE_NAME = /^[A-Za-z0-9 _.:=+-]{1,100}$/;
+/** The hub's rule for owner/name (no part starting with '.'): the hub layer checks it again. */
+const HUB_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}$/;
 
 type Json = Record<string, unknown>;
 
@@ -151,17 +164,34 @@ function parseModels(v: unknown, baseDir: string): SweepModel[] {
   const models = v.map((m, i): SweepModel => {
     const where = `spec.models[${i}]`;
     const raw: Json = typeof m === 'string' ? { path: m } : isObject(m) ? m : {};
-    if (typeof raw.path !== 'string' || raw.path === '') throw new SweepSpecError(`${where} must be a model folder path or {path, name?, dtype?} (got ${describe(m)})`);
     for (const k of Object.keys(raw)) {
-      if (!['name', 'path', 'dtype'].includes(k)) throw new SweepSpecError(`${where}.${k} is not a model field; use name, path, dtype`);
-    }
-    const name = raw.name === undefined ? basename(raw.path.replace(/[\\/]+$/, '')) : raw.name;
-    if (typeof name !== 'string' || !SAFE_NAME.test(name)) {
-      throw new SweepSpecError(`${where}.name ${describe(name)} must be 1-100 letters, digits, spaces or _ . : = + - (it names files and MOS systems)`);
+      if (!['name', 'path', 'repo', 'revision', 'dtype'].includes(k)) throw new SweepSpecError(`${where}.${k} is not a model field; use name, path (or repo, revision), dtype`);
     }
     const dtype = raw.dtype ?? 'fp32';
     if (typeof dtype !== 'string') throw new SweepSpecError(`${where}.dtype must be a string such as "fp32" or "q8" (got ${describe(dtype)})`);
-    return { name, path: absolute(raw.path, baseDir), dtype };
+    const named = (fallback: string): string => {
+      const name = raw.name === undefined ? fallback : raw.name;
+      if (typeof name !== 'string' || !SAFE_NAME.test(name)) {
+        throw new SweepSpecError(`${where}.name ${describe(name)} must be 1-100 letters, digits, spaces or _ . : = + - (it names files and MOS systems)`);
+      }
+      return name;
+    };
+    if (raw.repo !== undefined) {
+      // A resolved spec (sweep.json) keeps the folder it was fetched into beside repo ('' on a
+      // queue); a spec someone writes gives one or the other.
+      if (raw.path !== undefined && (typeof raw.path !== 'string' || (raw.path !== '' && !isAbsolute(raw.path)))) throw new SweepSpecError(`${where} gives both path and repo; a model is a folder or a hub id, not both (only a resolved sweep.json keeps the absolute folder a hub model was fetched into)`);
+      if (typeof raw.repo !== 'string' || !HUB_ID.test(raw.repo)) {
+        throw new SweepSpecError(`${where}.repo must be a hub model id owner/name, e.g. facebook/musicgen-small (got ${describe(raw.repo)})`);
+      }
+      const revision = raw.revision ?? 'main';
+      if (typeof revision !== 'string' || !/^[A-Za-z0-9_-][A-Za-z0-9._/-]{0,199}$/.test(revision)) {
+        throw new SweepSpecError(`${where}.revision must be a branch, tag or commit sha (got ${describe(raw.revision)})`);
+      }
+      return { name: named(raw.repo.split('/')[1]), path: (raw.path as string | undefined) ?? '', dtype, repo: raw.repo, revision };
+    }
+    if (raw.revision !== undefined) throw new SweepSpecError(`${where}.revision goes with repo (a hub model id); a folder has no revision`);
+    if (typeof raw.path !== 'string' || raw.path === '') throw new SweepSpecError(`${where} must be a model folder path, {path, name?, dtype?} or {repo, revision?, name?, dtype?} (got ${describe(m)})`);
+    return { name: named(basename(raw.path.replace(/[\\/]+$/, ''))), path: absolute(raw.path, baseDir), dtype };
   });
   const names = models.map((m) => m.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);

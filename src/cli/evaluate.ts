@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_MIN_SEGMENT_SECONDS, DEFAULT_SEGMENT_SECONDS } from '../evaluation/dataset.js';
 import { EvaluationInputError } from '../evaluation/errors.js';
-import { evaluateModels, evaluationJson, writeEvaluationOutputs, type EvaluateResult } from '../evaluation/evaluateRun.js';
+import { evaluateModels, evaluationJson, writeEvaluationOutputs, type EvaluateProgress, type EvaluateResult } from '../evaluation/evaluateRun.js';
+import { evaluateOnQueue } from '../queue/queuedEvaluation.js';
+import { QUEUE_ENV, queueUrl } from './sweep.js';
 import { intArg, numberArg } from './numberArgs.js';
 import { ProgressBar } from './progressBar.js';
 
@@ -20,6 +22,9 @@ export interface EvaluateCliOptions {
   decoderLayout?: string;
   threads?: number;
   quiet?: boolean;
+  /** Redis URL (true: read MUSICGEN_QUEUE): score the segments on `musicgen worker`s. */
+  queue?: string | true;
+  redisTimeout?: number;
 }
 
 /**
@@ -36,28 +41,57 @@ export async function runEvaluate(o: EvaluateCliOptions): Promise<EvaluateResult
   if ((o.data === undefined) === (o.tokens === undefined)) {
     throw new EvaluationInputError('give exactly one of --data <dataset> (audio, encoded on the fly) or --tokens <dir> (a musicgen encode cache)');
   }
+  const queue = o.queue === undefined ? undefined : queueUrl(o.queue);
+  if (queue !== undefined) {
+    if (o.data !== undefined) {
+      throw new EvaluationInputError(
+        '--queue scores a token cache: encode the dataset first (musicgen encode <dataset> --model DIR --out TOKENS), then evaluate --tokens TOKENS --queue',
+      );
+    }
+    if (o.threads !== undefined) {
+      throw new EvaluationInputError('--threads does nothing with --queue: the workers run the models, each with its own threads (musicgen worker --threads N); remove --threads here and give it to the workers');
+    }
+  }
   let bar: ProgressBar | null = null;
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
   try {
-    const result = await evaluateModels({
-      models,
-      data: o.data,
-      tokens: o.tokens,
-      unconditional: o.unconditional,
-      segment: o.segment,
-      minSegment: o.minSegment,
-      dtype: o.dtype,
-      decoderLayout: o.decoderLayout,
-      threads: o.threads,
-      signal: controller.signal,
-      progress: (p) => {
-        if (o.quiet) return;
-        bar ??= new ProgressBar('evaluate');
-        bar.update(p.done, p.total, `${p.unit} ${p.model}`);
-      },
-    });
+    const progress = (p: EvaluateProgress): void => {
+      if (o.quiet) return;
+      bar ??= new ProgressBar('evaluate');
+      bar.update(p.done, p.total, `${p.unit} ${p.model}`);
+    };
+    const log = (m: string): void => {
+      if (!o.quiet) process.stderr.write(m);
+    };
+    const result =
+      queue !== undefined
+        ? await evaluateOnQueue({
+            models,
+            tokens: o.tokens!,
+            unconditional: o.unconditional,
+            dtype: o.dtype,
+            decoderLayout: o.decoderLayout,
+            signal: controller.signal,
+            progress,
+            log,
+            queue,
+            redisTimeoutMs: o.redisTimeout === undefined ? undefined : o.redisTimeout * 1000,
+          })
+        : await evaluateModels({
+            models,
+            data: o.data,
+            tokens: o.tokens,
+            unconditional: o.unconditional,
+            segment: o.segment,
+            minSegment: o.minSegment,
+            dtype: o.dtype,
+            decoderLayout: o.decoderLayout,
+            threads: o.threads,
+            signal: controller.signal,
+            progress,
+          });
     (bar as ProgressBar | null)?.finish();
     if (o.out) {
       const note = o.unconditional ? 'Every item scored under the null condition (--unconditional).' : 'Text condition: each item\'s metadata description (null condition when it has none).';
@@ -94,6 +128,8 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', 'decoder precision: fp32 (default), q8, ...')
     .option('--decoder-layout <layout>', 'auto (default), kvbuffer or merged')
     .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)', intArg('--threads', 1, 1024))
+    .option('--queue [url]', `score the segments of --tokens on musicgen workers through Redis: redis://[:password@]host:port[/db], or ${QUEUE_ENV} when no URL follows (README "Scaling out")`)
+    .option('--redis-timeout <s>', 'with --queue: give up when Redis stays unreachable this long (default 120)', numberArg('--redis-timeout', 1, 86_400))
     .option('--quiet', 'no progress output')
     .action(async (o: EvaluateCliOptions) => {
       await runEvaluate(o);

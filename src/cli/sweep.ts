@@ -4,12 +4,14 @@ import { runSweep, type SweepProgress, type SweepRunResult } from '../analysis/s
 import { writeSweepReport } from '../analysis/sweepReport.js';
 import { loadSweepSpec, type ResolvedSweepSpec, type SweepSpec } from '../analysis/sweepSpec.js';
 import { runSweepOnQueue } from '../queue/queuedSweep.js';
+import { fetchSweepModel } from '../hub/sweepModel.js';
 import { ProgressBar } from './progressBar.js';
 
 /** The environment variable `--queue` without a URL reads (keeps the password out of `ps`). */
 export const QUEUE_ENV = 'MUSICGEN_QUEUE';
 
-function queueUrl(flag: string | true | undefined): string | undefined {
+/** The `--queue` flag's URL, or MUSICGEN_QUEUE for a bare `--queue`. */
+export function queueUrl(flag: string | true | undefined): string | undefined {
   if (flag !== true) return flag;
   const url = process.env[QUEUE_ENV];
   if (!url) throw new MusicgenError(`--queue without a URL reads ${QUEUE_ENV}, which is not set; export ${QUEUE_ENV}=redis://[:password@]host:port[/db] or pass the URL`);
@@ -75,9 +77,15 @@ export async function runSweepCommand(spec: SweepSpec | ResolvedSweepSpec, flags
     };
     const redisTimeout = positiveNumber('--redis-timeout', flags.redisTimeout);
     const queue = queueUrl(flags.queue);
+    if (queue && flags.threads !== undefined) {
+      // The collector runs no model; each worker machine has its own cores.
+      throw new MusicgenError(
+        `--threads does nothing with --queue: the workers run the models, each with its own threads (musicgen worker --threads N); remove --threads here and give it to the workers`,
+      );
+    }
     const result = queue
       ? await runSweepOnQueue(spec, { ...common, queue, redisTimeoutMs: redisTimeout === undefined ? undefined : redisTimeout * 1000 })
-      : await runSweep(spec, { ...common, threads: positiveInteger('--threads', flags.threads) });
+      : await runSweep(spec, { ...common, threads: positiveInteger('--threads', flags.threads), prepareModel: (m, i) => fetchSweepModel(m, i, { log: (line) => log(`${line}\n`) }) });
     (bar as ProgressBar | null)?.finish();
     if (flags.report !== false) {
       log('writing report.html\n');
@@ -95,7 +103,7 @@ export function addSweepRunFlags(cmd: Command): Command {
     .option('--out <dir>', 'output folder (samples/, results.csv/json, report.html, manifest.json)', 'sweep-out')
     .option('--max-batch <n>', 'at most this many samples per decoder batch (default 16)')
     .option('--memory-budget <MB>', 'memory the K/V caches of one batch may use (default: half the free memory)')
-    .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)')
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores); not with --queue, where each worker\'s --threads counts')
     .option('--queue [url]', `run the batches on musicgen workers through Redis: redis://[:password@]host:port[/db], or ${QUEUE_ENV} when no URL follows (README "Scaling out")`)
     .option('--redis-timeout <s>', 'with --queue: give up when Redis stays unreachable this long (default 120)')
     .option('--no-report', 'skip report.html')

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { cacheDir } from '../cacheDir.js';
 import { startSweepWorker } from '../queue/sweepWorker.js';
 import { endWithParent } from '../endWithParent.js';
+import { isHubAllowEntry } from '../queue/allowedModels.js';
 import { QUEUE_ENV } from './sweep.js';
 import { mallocMode } from './mallocTunables.js';
 import { intArg, numberArg } from './numberArgs.js';
@@ -28,7 +29,10 @@ export async function runWorker(flags: WorkerFlags): Promise<void> {
   // user sees must not leave a worker holding jobs, nor let it finish one another worker now runs,
   // so at once rather than through SIGTERM's finish-the-running-job.
   if (mallocMode() === 'active') endWithParent({ graceMs: 0 });
-  const allowModels = (flags.allowModels ? flags.allowModels.split(',') : [process.cwd(), cacheDir()]).map((d) => resolve(d.trim()));
+  // Folders become absolute; hub ids (owner/name, owner/*) stay as they are.
+  const allowModels = (flags.allowModels ? flags.allowModels.split(',') : [process.cwd(), cacheDir()])
+    .map((d) => d.trim())
+    .map((d) => (isHubAllowEntry(d) ? d : resolve(d)));
   const worker = await startSweepWorker({
     queue: flags.queue,
     threads: flags.threads,
@@ -63,7 +67,10 @@ export function register(program: Command): void {
     .addOption(new Option('--queue <url>', 'Redis URL: redis://[:password@]host:port[/db]').env(QUEUE_ENV).makeOptionMandatory())
     .option('--threads <n>', 'onnxruntime intra-op threads per job (default: all cores)', intArg('--threads', 1, 256))
     .option('--concurrency <n>', 'jobs at once, each in its own process with its own model', intArg('--concurrency', 1, 64), 1)
-    .option('--allow-models <dirs>', 'comma-separated folders whose model folders jobs may name (default: the working folder and the musicgen cache)')
+    .option(
+      '--allow-models <list>',
+      'comma-separated folders whose model folders jobs may name, and hub models jobs may fetch into this machine\'s cache (owner/name or owner/*; write a folder with one slash as ./a/b). Default: the working folder and the musicgen cache, no hub models',
+    )
     .option('--lock-duration <ms>', "how long a job stays locked without renewal: a killed worker's job moves on about this long after", intArg('--lock-duration', 1000, 3_600_000), 30_000)
     .option('--redis-timeout <s>', 'give up when Redis stays unreachable this long', numberArg('--redis-timeout', 1, 86_400), 120)
     .action(async (flags: WorkerFlags) => {

@@ -4,7 +4,7 @@ import { MelodyConditioner, oneHotC } from '../inference/melodyConditioning.js';
 import { contextFrames, MAX_DURATION } from '../model/contextLength.js';
 import { MissingModelFileError } from '../model/errors.js';
 import { locateModelFiles, type ModelFiles } from '../model/modelFiles.js';
-import type { MusicgenModelConfig } from '../model/modelConfig.js';
+import type { MelodyConfig, MusicgenModelConfig } from '../model/modelConfig.js';
 import { loadFolderTokenizer, openDecoderSession } from '../inference/folderSessions.js';
 import { numDistinctDelays } from '../model/stepCount.js';
 import { TextEncoderSession } from '../inference/textEncoderSession.js';
@@ -52,6 +52,16 @@ export interface ItemCrossEntropy {
   ppl: number;
   /** Decoder time for this item, ms. */
   decoderMs: number;
+}
+
+/**
+ * The chroma frames a melody model is conditioned on for `melody` (AudioCraft's self-wav), as the
+ * scorer computes them from audio: passed as ScoreItem.chroma they score the same as the audio (a
+ * queued evaluation sends them instead of the audio).
+ */
+export function melodyChroma(melody: { channels: readonly Float32Array[]; sampleRate: number }, config: MelodyConfig): Float32Array[] {
+  const data = MelodyConditioner.of(config, { audio: [melody.channels], sampleRate: melody.sampleRate }, 'melody', EvaluationInputError).chromaForWindow(null);
+  return Array.from({ length: config.chromaLength }, (_, t) => data.slice(t * config.numChroma, (t + 1) * config.numChroma));
 }
 
 /**

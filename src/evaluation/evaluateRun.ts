@@ -5,6 +5,7 @@ import { decoderParameterCount } from '../analysis/modelSize.js';
 import { readAudio } from '../audio/read.js';
 import type { DecodedAudio } from '../audio/decodedAudio.js';
 import { AbortError } from '../inference/errors.js';
+import type { MusicgenModelConfig } from '../model/modelConfig.js';
 import { CodecEncoder } from './codecEncoder.js';
 import { CrossEntropyScorer, type ScoreItem } from './crossEntropyScorer.js';
 import { DEFAULT_MIN_SEGMENT_SECONDS, DEFAULT_SEGMENT_SECONDS, descriptionOf, readDataset, segmentId, segmentsOf } from './dataset.js';
@@ -53,7 +54,7 @@ export function modelLabels(models: readonly string[]): string[] {
 }
 
 /** Decoded audio of the last file asked for (segments of one file come in a row). */
-class AudioFileCache {
+export class AudioFileCache {
   private path = '';
   private audio: Promise<DecodedAudio> | null = null;
 
@@ -66,7 +67,7 @@ class AudioFileCache {
   }
 }
 
-function slice(audio: DecodedAudio, offset: number, duration: number): { channels: Float32Array[]; sampleRate: number } {
+export function sliceAudio(audio: DecodedAudio, offset: number, duration: number): { channels: Float32Array[]; sampleRate: number } {
   const from = Math.round(offset * audio.sampleRate);
   const to = Math.min(audio.channels[0].length, from + Math.round(duration * audio.sampleRate));
   return { channels: audio.channels.map((c) => c.subarray(from, to)), sampleRate: audio.sampleRate };
@@ -106,10 +107,10 @@ export async function evaluateModels(opts: EvaluateOptions): Promise<EvaluateRes
       const files = new AudioFileCache();
       if (cached) {
         for (const seg of cached) {
-          checkCompatible(seg, scorer, dir);
+          checkCompatible(seg, scorer.config, dir);
           const text = opts.unconditional ? null : descriptionOf(seg.info.metadata);
           const item: ScoreItem = { codes: seg.codes, text };
-          if (melody) item.melody = slice(await files.read(seg.info.source), seg.info.offset, seg.info.duration);
+          if (melody) item.melody = sliceAudio(await files.read(seg.info.source), seg.info.offset, seg.info.duration);
           await score(seg.info.id, item, text);
           opts.progress?.({ done: ++done, total, unit: 'segments', model });
         }
@@ -121,7 +122,7 @@ export async function evaluateModels(opts: EvaluateOptions): Promise<EvaluateRes
             const text = opts.unconditional ? null : descriptionOf(it.metadata);
             for (const s of segmentsOf(audio.channels[0].length / audio.sampleRate, segment, minSegment)) {
               checkAbort(opts.signal);
-              const clip = slice(audio, s.offset, s.duration);
+              const clip = sliceAudio(audio, s.offset, s.duration);
               const item: ScoreItem = { codes: await encoder.encode(clip.channels, clip.sampleRate), text };
               if (melody) item.melody = clip;
               await score(segmentId(it.id, s.index), item, text);
@@ -140,14 +141,16 @@ export async function evaluateModels(opts: EvaluateOptions): Promise<EvaluateRes
   return { rows, summaries: summarizeEvaluation(rows, parameters) };
 }
 
-function readTokenCache(dir: string): CachedSegment[] {
+/** Every finished segment of a token cache (musicgen encode), in id order. */
+export function readTokenCache(dir: string): CachedSegment[] {
   const ids = listCachedSegments(dir);
   if (ids.length === 0) throw new TokenCacheError(`token cache ${dir} holds no finished segment; run musicgen encode first`);
   return ids.map((id) => readSegment(dir, id));
 }
 
-function checkCompatible(seg: CachedSegment, scorer: CrossEntropyScorer, dir: string): void {
-  const d = scorer.config.decoder;
+/** A cached segment's codes fit the model: codebooks, codebook size, channels. */
+export function checkCompatible(seg: CachedSegment, config: MusicgenModelConfig, dir: string): void {
+  const d = config.decoder;
   const i = seg.info;
   if (i.num_codebooks !== d.numCodebooks || i.codebook_size !== d.vocabSize || i.audio_channels !== d.audioChannels) {
     throw new TokenCacheError(

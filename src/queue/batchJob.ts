@@ -3,7 +3,7 @@ import type { BatchItem, BatchResult, GenerationTimings, ItemSettings } from '..
 import { MODEL_DTYPE_SUFFIX } from '../model/modelFiles.js';
 import type { PlannedSweepBatch } from '../analysis/sweepRunner.js';
 import type { ResolvedSweepSpec, SweepModel } from '../analysis/sweepSpec.js';
-import { allowedModelPath } from './allowedModels.js';
+import { allowedHubModel, allowedModelPath } from './allowedModels.js';
 import { JobPayloadError, QueueJobError } from './errors.js';
 import { base64ToFloat32, float32ToBase64 } from './floatCodec.js';
 
@@ -13,7 +13,7 @@ export const QUEUE_NAME = 'musicgen-sweep';
  * Version of the job payload and result formats: part of every job id, checked by workers, so a
  * collector and workers of different versions never exchange work they would read differently.
  */
-export const BATCH_FORMAT_VERSION = 1;
+export const BATCH_FORMAT_VERSION = 2;
 
 /** Limits a worker enforces on a payload, so a job cannot make it allocate without bound. */
 const MAX_ITEMS = 256;
@@ -28,10 +28,19 @@ export interface BatchJobItem {
   melody: string[] | null;
 }
 
+/**
+ * The model of a job: a folder present at the same path on every worker, or a hub model at a
+ * commit (the collector pins the revision, so every worker fetches the same weights).
+ */
+export type BatchJobModel = { name: string; dtype: string; path: string } | { name: string; dtype: string; repo: string; commit: string };
+
+/** Where a worker loads a job's model from, once the payload is checked. */
+export type JobModelSource = { kind: 'folder'; path: string } | { kind: 'hub'; repoId: string; commit: string };
+
 /** One planner batch as a job: everything a worker needs, no file path but the model folder. */
 export interface BatchJobPayload {
   version: number;
-  model: SweepModel;
+  model: BatchJobModel;
   params: { duration: number; extendStride: number; twoStepCfg: boolean };
   melodySampleRate: number;
   items: BatchJobItem[];
@@ -41,7 +50,7 @@ export interface BatchJobPayload {
 export function batchJobPayload(batch: PlannedSweepBatch, spec: ResolvedSweepSpec): BatchJobPayload {
   return {
     version: BATCH_FORMAT_VERSION,
-    model: { name: batch.model.name, path: batch.model.path, dtype: batch.model.dtype },
+    model: jobModel(batch.model),
     params: { duration: spec.duration, extendStride: spec.extendStride, twoStepCfg: spec.twoStepCfg },
     melodySampleRate: batch.melodySampleRate,
     items: batch.items.map((item, i) => {
@@ -53,6 +62,15 @@ export function batchJobPayload(batch: PlannedSweepBatch, spec: ResolvedSweepSpe
       };
     }),
   };
+}
+
+function jobModel(m: SweepModel): BatchJobModel {
+  if (m.repo === undefined) return { name: m.name, path: m.path, dtype: m.dtype };
+  if (m.revision === undefined || !/^[0-9a-f]{40}$/.test(m.revision)) {
+    // runSweepOnQueue pins every hub model to the commit its revision points at before planning.
+    throw new QueueJobError(`hub model ${m.repo} reached the queue at revision ${String(m.revision)}, not at a commit; run it through runSweepOnQueue`);
+  }
+  return { name: m.name, repo: m.repo, commit: m.revision, dtype: m.dtype };
 }
 
 /**
@@ -86,23 +104,37 @@ const int = (lo: number, hi: number) => (n: number) => Number.isSafeInteger(n) &
 
 /**
  * Validates a job's data as strictly as a sweep spec: every field, type and range, the model
- * folder inside `allowModels`. Returns the batch's items (batchRequest's input); throws JobPayloadError.
+ * folder inside `allowModels` (or the hub model named there: `owner/name`, `owner/*`). Returns the
+ * batch's items (batchRequest's input); throws JobPayloadError.
  */
 export function parseBatchJobPayload(
   data: unknown,
   allowModels: readonly string[],
-): { payload: BatchJobPayload; modelPath: string; items: BatchItem[] } {
+): { payload: BatchJobPayload; source: JobModelSource; items: BatchItem[] } {
   const p = fields(data, 'job', ['version', 'model', 'params', 'melodySampleRate', 'items']);
   if (p.version !== BATCH_FORMAT_VERSION) {
     throw new JobPayloadError(`job format ${JSON.stringify(p.version)} is not the format ${BATCH_FORMAT_VERSION} this worker reads; run the same musicgen-ts version on the collector and every worker`);
   }
-  const m = fields(p.model, 'job.model', ['name', 'path', 'dtype']);
+  const m = fields(p.model, 'job.model', ['name', 'path', 'repo', 'commit', 'dtype']);
   if (typeof m.name !== 'string' || !/^[A-Za-z0-9 _.:=+-]{1,100}$/.test(m.name)) throw new JobPayloadError(`job.model.name must be a model name (got ${JSON.stringify(m.name)})`);
   if (typeof m.dtype !== 'string' || !Object.hasOwn(MODEL_DTYPE_SUFFIX, m.dtype)) {
     throw new JobPayloadError(`job.model.dtype must be one of ${Object.keys(MODEL_DTYPE_SUFFIX).join(', ')} (got ${JSON.stringify(m.dtype)})`);
   }
-  if (typeof m.path !== 'string') throw new JobPayloadError(`job.model.path must be a folder path (got ${JSON.stringify(m.path)})`);
-  const modelPath = allowedModelPath(m.path, allowModels);
+  let model: BatchJobModel;
+  let source: JobModelSource;
+  if (m.repo !== undefined || m.commit !== undefined) {
+    if (m.path !== undefined) throw new JobPayloadError('job.model names both a folder (path) and a hub model (repo)');
+    if (typeof m.repo !== 'string' || !/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,95}$/.test(m.repo)) {
+      throw new JobPayloadError(`job.model.repo must be a hub model id owner/name (got ${JSON.stringify(m.repo)})`);
+    }
+    if (typeof m.commit !== 'string' || !/^[0-9a-f]{40}$/.test(m.commit)) throw new JobPayloadError(`job.model.commit must be a 40-hex commit sha (got ${JSON.stringify(m.commit)})`);
+    source = { kind: 'hub', repoId: allowedHubModel(m.repo, allowModels), commit: m.commit };
+    model = { name: m.name, repo: m.repo, commit: m.commit, dtype: m.dtype };
+  } else {
+    if (typeof m.path !== 'string') throw new JobPayloadError(`job.model.path must be a folder path (got ${JSON.stringify(m.path)})`);
+    source = { kind: 'folder', path: allowedModelPath(m.path, allowModels) };
+    model = { name: m.name, path: m.path, dtype: m.dtype };
+  }
   const params = fields(p.params, 'job.params', ['duration', 'extendStride', 'twoStepCfg']);
   const duration = num(params.duration, 'job.params.duration', (n) => n >= 0.02 && n <= MAX_DURATION_S, `seconds in [0.02, ${MAX_DURATION_S}]`);
   const extendStride = num(params.extendStride, 'job.params.extendStride', (n) => n > 0 && n < 30, 'seconds in (0, 30)');
@@ -138,8 +170,8 @@ export function parseBatchJobPayload(
     return { text: it.text as string | null, params: settings, melody };
   });
   return {
-    payload: { version: BATCH_FORMAT_VERSION, model: { name: m.name, path: m.path, dtype: m.dtype }, params: { duration, extendStride, twoStepCfg }, melodySampleRate, items: jobItems },
-    modelPath,
+    payload: { version: BATCH_FORMAT_VERSION, model, params: { duration, extendStride, twoStepCfg }, melodySampleRate, items: jobItems },
+    source,
     items,
   };
 }

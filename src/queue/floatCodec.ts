@@ -15,3 +15,14 @@ export function base64ToFloat32(text: string): Float32Array | null {
   new Uint8Array(out.buffer).set(bytes);
   return out;
 }
+
+/** Int32 values (codes) the same way. */
+export function int32ToBase64(x: Int32Array): string {
+  return Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
+}
+
+/** The inverse of int32ToBase64, or null when the text is not a whole number of int32 values. */
+export function base64ToInt32(text: string): Int32Array | null {
+  const f = base64ToFloat32(text);
+  return f ? new Int32Array(f.buffer) : null;
+}

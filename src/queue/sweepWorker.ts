@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker, type Job } from 'bullmq';
 import { QUEUE_NAME, type BatchJobResult } from './batchJob.js';
+import { EVALUATE_JOB_NAME, type EvaluationJobResult } from './evaluationJob.js';
 import { parseQueueUrl } from './queueUrl.js';
 import { connectRedis } from './redisConnection.js';
 import { SANDBOX_CONFIG_ENV, type SandboxConfig } from './workerConfig.js';
@@ -48,7 +49,7 @@ export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepW
   const { redis, lost } = await connectRedis(target, { timeoutMs: redisTimeoutMs, log });
   const sandbox: SandboxConfig = { threads: opts.threads, allowModels: opts.allowModels, queue: opts.queue, redisTimeoutMs };
   const lockDuration = opts.lockDurationMs ?? 30_000;
-  const worker = new Worker<unknown, BatchJobResult>(QUEUE_NAME, processorFile(), {
+  const worker = new Worker<unknown, BatchJobResult | EvaluationJobResult>(QUEUE_NAME, processorFile(), {
     connection: redis,
     concurrency: opts.concurrency ?? 1,
     lockDuration,
@@ -62,8 +63,12 @@ export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepW
   const started = new Map<string, number>();
   worker.on('active', (job: Job) => {
     started.set(job.id ?? '', Date.now());
-    const data = job.data as { items?: unknown[]; model?: { name?: unknown } } | null;
-    log(`job ${job.id} started: ${Array.isArray(data?.items) ? data.items.length : '?'} sample(s) of ${String(data?.model?.name ?? '?')} (attempt ${job.attemptsMade + 1})\n`);
+    const data = job.data as { items?: unknown[]; id?: unknown; model?: { name?: unknown; path?: unknown } } | null;
+    const what =
+      job.name === EVALUATE_JOB_NAME
+        ? `segment ${String(data?.id ?? '?')} under ${String(data?.model?.path ?? '?')}`
+        : `${Array.isArray(data?.items) ? data.items.length : '?'} sample(s) of ${String(data?.model?.name ?? '?')}`;
+    log(`job ${job.id} started: ${what} (attempt ${job.attemptsMade + 1})\n`);
   });
   worker.on('completed', (job: Job) => {
     const s = ((Date.now() - (started.get(job.id ?? '') ?? Date.now())) / 1000).toFixed(1);

@@ -36,9 +36,21 @@ describe('sweep spec', () => {
     [{ ...base, top_k: [5] }, /spec\.top_k is not a sweep field \(camelCase: topK\?\)/],
     [{ ...base, strategy: 'loud' }, /spec\.strategy must be one of/],
     [{ ...base, name: 'a/b' }, /spec\.name/],
+    [{ ...base, models: [{ repo: 'facebook/musicgen-small', path: 'models/small' }] }, /spec\.models\[0\] gives both path and repo/],
+    [{ ...base, models: [{ repo: '../etc/passwd' }] }, /spec\.models\[0\]\.repo must be a hub model id owner\/name/],
+    [{ ...base, models: [{ path: '/m', revision: 'main' }] }, /spec\.models\[0\]\.revision goes with repo/],
   ])('rejects %j naming the field', (input, message) => {
     expect(() => parseSweepSpec(input)).toThrow(SweepSpecError);
     expect(() => parseSweepSpec(input)).toThrow(message);
+  });
+
+  it('a model named by hub id: revision main by default, name from the id, no folder; a resolved spec parses again unchanged', () => {
+    const spec = parseSweepSpec({ ...base, models: [{ repo: 'facebook/musicgen-small', dtype: 'q8' }, { repo: 'facebook/musicgen-medium', revision: 'refs/pr/1', name: 'med' }] });
+    expect(spec.models).toEqual([
+      { name: 'musicgen-small', path: '', dtype: 'q8', repo: 'facebook/musicgen-small', revision: 'main' },
+      { name: 'med', path: '', dtype: 'fp32', repo: 'facebook/musicgen-medium', revision: 'refs/pr/1' },
+    ]);
+    expect(parseSweepSpec(spec).models).toEqual(spec.models);
   });
 
   it('a spec file resolves model and melody paths against its folder; bad JSON names the file', () => {

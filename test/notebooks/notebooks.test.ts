@@ -162,7 +162,7 @@ describe.skipIf(!haveNbclient())('notebooks executed headless (scripts/run-noteb
   });
 
   it('executed notebooks stay small: plotly.js travels once per notebook, not once per figure', () => {
-    for (const name of ['03-sampling-sweeps', '04-model-sizes-and-cfg', '05-mos-session']) {
+    for (const name of ['03-sampling-sweeps', '04-model-sizes-and-cfg', '05-mos-session', '06-evaluation']) {
       const path = join(EXECUTED, `${name}.ipynb`);
       expect(statSync(path).size, name).toBeLessThan(6 * 2 ** 20);
       const htmls = figures(readNotebook(path)).map((f) => f.html);
@@ -247,6 +247,7 @@ describe.skipIf(!haveNbclient())('notebooks executed headless (scripts/run-noteb
           '03-sampling-sweeps': { plots: 2, audio: 0 },
           '04-model-sizes-and-cfg': { plots: 3, audio: 0 },
           '05-mos-session': { plots: 1, audio: 0 },
+          '06-evaluation': { plots: 3, audio: 0 },
         };
         for (const [name, want] of Object.entries(expected)) {
           await page.goto(`file://${exported(name)}`);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,20 @@ describe('queue URLs', () => {
   });
 });
 
+describe('sweep --queue flags', () => {
+  it('--threads with --queue is refused before anything connects or is written: the workers\' --threads counts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threads-'));
+    const spec = join(dir, 'spec.json');
+    writeFileSync(spec, JSON.stringify({ models: [synthesizedPreset('tiny')], prompts: ['x'], duration: 0.1 }));
+    const port = await freePort();
+    const run = spawnCollecting(process.execPath, ['--import', 'tsx', cli, 'sweep', spec, '--queue', `redis://127.0.0.1:${port}`, '--threads', '2', '--out', join(dir, 'out')]);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/musicgen: --threads does nothing with --queue: the workers run the models, each with its own threads \(musicgen worker --threads N\)/);
+    expect(run.output()).not.toMatch(/unreachable/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+});
+
 describe('batch job payloads', () => {
   const root = mkdtempSync(join(tmpdir(), 'payload-'));
   const models = join(root, 'models');
@@ -61,8 +75,8 @@ describe('batch job payloads', () => {
   };
 
   it('accepts a valid payload and returns generateBatch items', () => {
-    const { items, modelPath } = parseBatchJobPayload(good(), [models]);
-    expect(modelPath).toBe(join(models, 'm'));
+    const { items, source } = parseBatchJobPayload(good(), [models]);
+    expect(source).toEqual({ kind: 'folder', path: join(models, 'm') });
     expect(items[0]).toEqual({ text: 'x', params: good().items[0].settings, melody: null });
   });
 
@@ -72,13 +86,39 @@ describe('batch job payloads', () => {
     expect(refused((p) => ((p.model as { path: string }).path = join(models, 'link')))).toMatch(/outside/);
     expect(refused((p) => ((p.model as { path: string }).path = 'm'))).toMatch(/not absolute/);
     expect(refused((p) => ((p.model as { path: string }).path = join(models, 'missing')))).toMatch(/does not exist on this worker/);
-    expect(refused((p) => (p.version = 99))).toMatch(/format 99 is not the format 1/);
+    expect(refused((p) => (p.version = 99))).toMatch(new RegExp(`format 99 is not the format ${BATCH_FORMAT_VERSION}`));
     expect(refused((p) => (p.items = 'x'))).toMatch(/job.items must be a list/);
     expect(refused((p) => (p.extra = 1))).toMatch(/job.extra is not a field/);
     expect(refused((p) => ((p.model as { dtype: string }).dtype = '../x'))).toMatch(/dtype must be one of/);
     expect(refused((p) => ((p.items as BatchJobPayload['items'])[0].settings.topP = 2))).toMatch(/items\[0\].settings.topP must be a number in \[0, 1\]/);
     expect(refused((p) => ((p.items as BatchJobPayload['items'])[0].melody = ['abc']))).toMatch(/melody\[0\] must be base64 float32/);
     expect(refused((p) => ((p.params as { duration: number }).duration = 1e9))).toMatch(/duration must be seconds/);
+  });
+
+  it('accepts a hub model named by --allow-models (owner/name or owner/*) and refuses others, and malformed ids and commits', () => {
+    const commit = 'a'.repeat(40);
+    const hub = (repo: unknown, c: unknown = commit): BatchJobPayload => ({ ...good(), model: { name: 'm', repo, commit: c, dtype: 'q8' } as never });
+    const allow = [models, 'facebook/musicgen-small', 'test-org/*'];
+    expect(parseBatchJobPayload(hub('facebook/musicgen-small'), allow).source).toEqual({ kind: 'hub', repoId: 'facebook/musicgen-small', commit });
+    expect(parseBatchJobPayload(hub('test-org/anything'), allow).source).toEqual({ kind: 'hub', repoId: 'test-org/anything', commit });
+    const refuse = (p: BatchJobPayload, allowed: string[]): string => {
+      try {
+        parseBatchJobPayload(p, allowed);
+      } catch (err) {
+        expect(err).toBeInstanceOf(JobPayloadError);
+        return (err as Error).message;
+      }
+      throw new Error('payload was accepted');
+    };
+    expect(refuse(hub('facebook/musicgen-large'), allow)).toMatch(
+      /hub model facebook\/musicgen-large is not among the hub models this worker may fetch \(facebook\/musicgen-small, test-org\/\*\); start the worker with --allow-models naming it/,
+    );
+    // A folder root allows no hub model, and a hub id allows no folder.
+    expect(refuse(hub('facebook/musicgen-small'), [models])).toMatch(/\(none\)/);
+    expect(refuse(good(), ['facebook/musicgen-small'])).toMatch(/outside the folders this worker may load \(--allow-models names no folder\)/);
+    expect(refuse(hub('../etc'), allow)).toMatch(/job.model.repo must be a hub model id/);
+    expect(refuse(hub('facebook/musicgen-small', 'main'), allow)).toMatch(/job.model.commit must be a 40-hex commit sha/);
+    expect(refuse({ ...good(), model: { name: 'm', path: join(models, 'm'), repo: 'facebook/musicgen-small', commit, dtype: 'fp32' } as never }, allow)).toMatch(/both a folder/);
   });
 });
 
@@ -108,7 +148,7 @@ describe.skipIf(!haveTool('redis-server', 'sweeps on BullMQ workers need a Redis
       // A payload no collector would send, put on the queue by hand.
       const queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(url).options });
       try {
-        const job = await queue.add('batch', { version: 1, model: { name: 'x', path: '/etc', dtype: 'fp32' }, items: 'all' }, { attempts: 3 });
+        const job = await queue.add('batch', { version: BATCH_FORMAT_VERSION, model: { name: 'x', path: '/etc', dtype: 'fp32' }, items: 'all' }, { attempts: 3 });
         const deadline = Date.now() + 90_000;
         while ((await queue.getJobState(job.id!)) !== 'failed') {
           if (Date.now() > deadline) throw new Error(`the malformed job did not fail:\n${w.output()}`);
