@@ -1,5 +1,6 @@
 import type * as ort from 'onnxruntime-node';
 import { convertAudio } from '../audio/convertAudio.js';
+import { JULIUS_RESAMPLE } from '../audio/resample.js';
 import { encodeWithSession } from '../inference/audioCodec.js';
 import { MissingModelFileError } from '../model/errors.js';
 import { locateModelFiles, type ModelFiles } from '../model/modelFiles.js';
@@ -43,7 +44,9 @@ export class CodecEncoder {
   /** Audio at any rate and channel count -> codes[k] (stereo interleaved L0 R0 L1 R1 …). */
   async encode(channels: readonly Float32Array[], sampleRate: number): Promise<Int32Array[]> {
     if (channels.length === 0 || channels[0].length === 0) throw new EvaluationInputError('cannot encode empty audio');
-    const audio = convertAudio(channels, sampleRate, this.sampleRate, this.config.decoder.audioChannels);
+    // julius' kernel, as AudioCraft's dataset (convert_audio) feeds EnCodec: cached tokens and
+    // scores then match what AudioCraft computes from the same files.
+    const audio = convertAudio(channels, sampleRate, this.sampleRate, this.config.decoder.audioChannels, JULIUS_RESAMPLE);
     this.session ??= openEncodecEncodeSession(this.files.encodecEncode as string, this.threads);
     const { codes, frames } = await encodeWithSession(await this.session, this.config, audio);
     return Array.from({ length: this.config.decoder.numCodebooks }, (_, k) => codes.slice(k * frames, (k + 1) * frames));

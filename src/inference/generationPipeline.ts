@@ -24,6 +24,7 @@ import { MissingModelFileError } from '../model/errors.js';
 import type { ModelFiles } from '../model/modelFiles.js';
 import { decoderStepsForFrames, numDistinctDelays } from '../model/stepCount.js';
 import { convertAudio } from '../audio/convertAudio.js';
+import { JULIUS_RESAMPLE } from '../audio/resample.js';
 
 /** What the pipeline needs of a loaded model (MusicGen gives it). */
 export interface PipelineModel extends TextConditioner {
@@ -77,7 +78,8 @@ async function encodePrompts(model: PipelineModel, prompt: NonNullable<Generatio
   let frames = -1;
   for (const [i, p] of prompts.entries()) {
     if (!Array.isArray(p) || p.length === 0 || p[0].length === 0) throw new GenerationInputError(`prompt ${i} is empty`);
-    const audio = convertAudio(p, prompt.sampleRate, model.config.audioEncoder.samplingRate, model.config.decoder.audioChannels);
+    // julius' kernel, as AudioCraft's generate_continuation (convert_audio) feeds EnCodec.
+    const audio = convertAudio(p, prompt.sampleRate, model.config.audioEncoder.samplingRate, model.config.decoder.audioChannels, JULIUS_RESAMPLE);
     const { codes, frames: f } = await model.codec.encode(audio);
     if (frames >= 0 && f !== frames) {
       throw new GenerationInputError(`prompt ${i} encodes to ${f} frames but prompt 0 to ${frames}; give prompts of the same length`);
