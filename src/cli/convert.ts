@@ -38,7 +38,7 @@ function convertOnnxFolder(src: string, outDir: string | undefined, opts: Conver
 
 const SAID: Record<DecoderUpgrade['action'], string> = {
   built: 'now has the kvbuffer decoder; generate uses it by default',
-  mapped: "kvbuffer decoder now keeps its weights in a side file (.onnx_data) that onnxruntime maps: it loads ~3x faster",
+  mapped: "kvbuffer decoder now keeps its weights in a side file (.onnx_data) that onnxruntime maps: it opens 2-3x faster",
   current: 'kvbuffer decoder is already in the current layout; nothing to do (--force rebuilds it from the merged decoder)',
 };
 

@@ -22,7 +22,7 @@ export function mergedDecoderHint(files: Pick<ModelFiles, 'dir' | 'dtype' | 'dec
 
 /**
  * One line when `generate` runs our kvbuffer decoder from a file with its weights inside (written
- * by musicgen-ts before issue 21): it opens ~3x slower than with them in `<file>_data`
+ * by musicgen-ts before issue 21): it opens 2-3x slower than with them in `<file>_data`
  * (BENCHMARKS.md, "Load time"), and `musicgen convert <dir>` moves them once, in seconds.
  */
 export function embeddedDecoderHint(files: Pick<ModelFiles, 'dir' | 'dtype' | 'decoderLayout' | 'decoder'>): string | null {
@@ -30,5 +30,5 @@ export function embeddedDecoderHint(files: Pick<ModelFiles, 'dir' | 'dtype' | 'd
   if (files.decoderLayout !== 'kvbuffer' || existsSync(`${files.decoder}_data`)) return null;
   if (!(OUTPUT_DTYPES as readonly string[]).includes(files.dtype)) return null;
   const dtype = files.dtype === 'fp32' ? '' : ` --dtype ${files.dtype}`;
-  return `note: ${files.dir}'s decoder keeps its weights inside the .onnx file and loads ~3x slower; move them to a side file once with: musicgen convert ${shellWord(files.dir)}${dtype}`;
+  return `note: ${files.dir}'s decoder keeps its weights inside the .onnx file and loads 2-3x slower; move them to a side file once with: musicgen convert ${shellWord(files.dir)}${dtype}`;
 }

@@ -37,7 +37,7 @@ export async function mapCachedDecoder(
     const current = cachedFolderHolds(dir, dtype, manifest.commit);
     const rel = current && embeddedDecoder(dir, current, dtype);
     if (!current || !rel) return current ?? manifest;
-    log(`moving the cached decoder's weights to ${rel}_data (one time, no download): it loads ~3x faster`);
+    log(`moving the cached decoder's weights to ${rel}_data (one time, no download): it opens 2-3x faster`);
     const files = { ...current.files };
     for (const f of mapDecoderWeights(join(dir, rel))) files[`onnx/${f}`] = statSync(join(dir, 'onnx', f)).size;
     const upgraded = { ...current, files };

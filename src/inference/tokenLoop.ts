@@ -44,7 +44,7 @@ export interface TokenLoopResult {
 }
 
 /** Row-wise concatenation of two conditionings with the same text length and chroma frames. */
-export function stackConditioning(a: DecoderConditioning, b: DecoderConditioning): DecoderConditioning {
+function stackConditioning(a: DecoderConditioning, b: DecoderConditioning): DecoderConditioning {
   const mask = new Array<number>(a.encoderMask.length + b.encoderMask.length);
   for (let i = 0; i < a.encoderMask.length; i++) mask[i] = a.encoderMask[i];
   for (let i = 0; i < b.encoderMask.length; i++) mask[a.encoderMask.length + i] = b.encoderMask[i];
