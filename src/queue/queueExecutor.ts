@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { PlannedSweepBatch, SweepBatchExecutor, SweepExecutionContext } from '../analysis/sweepRunner.js';
 import { AbortError } from '../inference/errors.js';
 import { batchDataKey, batchJobId, batchJobPayload, decodeBatchResult, QUEUE_NAME, type BatchJobPayload, type BatchJobResult } from './batchJob.js';
+import { enqueueJobs, type PlannedJob } from './enqueueJobs.js';
 import { QueueConnectionError, QueueJobError } from './errors.js';
 import { parseQueueUrl } from './queueUrl.js';
 import { connectRedis } from './redisConnection.js';
@@ -82,27 +83,8 @@ async function collect(
     payloads.set(id, payload);
     outstanding.set(id, batch);
   }
-  const enqueue = async (id: string): Promise<void> => {
-    await queue.add('batch', payloads.get(id), {
-      jobId: id,
-      attempts,
-      backoff: { type: 'exponential', delay: 2000 },
-      removeOnComplete: false,
-      removeOnFail: false,
-    });
-  };
-  let queued = 0;
-  for (const id of outstanding.keys()) {
-    const state = await queue.getJobState(id);
-    if (state === 'unknown') {
-      await enqueue(id);
-      queued++;
-    } else if (state === 'failed') {
-      // The user runs the command again after a failure: give the job another round.
-      await (await queue.getJob(id))?.retry('failed');
-      queued++;
-    }
-  }
+  const planned = (id: string): PlannedJob => ({ name: 'batch', id, payload: payloads.get(id) as BatchJobPayload });
+  const queued = await enqueueJobs(queue, [...outstanding.keys()].map(planned), attempts);
   const already = outstanding.size - queued;
   ctx.log(
     `${outstanding.size} job(s) on ${display} (queue ${QUEUE_NAME}${already > 0 ? `, ${already} from an earlier run` : ''}); ` +
@@ -127,7 +109,7 @@ async function collect(
           // Expired or lost with a Redis that kept the job but not its data: generate it again.
           ctx.log(`job ${id} finished but its audio is no longer in Redis; enqueueing it again\n`);
           await job.remove();
-          await enqueue(id);
+          await enqueueJobs(queue, [planned(id)], attempts);
           continue;
         }
         const executed = decodeBatchResult(value, data, batch.settings.length, id);
@@ -145,7 +127,7 @@ async function collect(
       } else if (state === 'unknown') {
         // Gone without a result (a Redis restarted without appendonly, or removed by hand).
         ctx.log(`job ${id} is no longer on the queue; enqueueing it again (keep Redis's appendonly on)\n`);
-        await enqueue(id);
+        await enqueueJobs(queue, [planned(id)], attempts);
       } else if (state === 'active') {
         const job = await queue.getJob(id);
         if (isStepProgress(job?.progress)) ctx.onStep(batch, job.progress.done, job.progress.total);

@@ -9,6 +9,7 @@ import { summarizeEvaluation, type EvaluationRow } from '../evaluation/evaluatio
 import { AbortError } from '../inference/errors.js';
 import { locateModelFiles } from '../model/modelFiles.js';
 import { QUEUE_NAME } from './batchJob.js';
+import { enqueueJobs } from './enqueueJobs.js';
 import { QueueConnectionError, QueueJobError } from './errors.js';
 import { EVALUATE_JOB_NAME, evaluationJobId, evaluationJobPayload, parseEvaluationJobResult, type EvaluationJobPayload } from './evaluationJob.js';
 import type { QueueExecutorOptions } from './queueExecutor.js';
@@ -93,26 +94,9 @@ export async function evaluateOnQueue(opts: QueuedEvaluationOptions): Promise<Ev
 
 async function collect(queue: Queue, planned: PlannedSegment[], opts: QueuedEvaluationOptions, log: (m: string) => void, display: string): Promise<EvaluationRow[]> {
   const ids = planned.map((p) => evaluationJobId(p.payload));
-  const enqueue = async (i: number): Promise<void> => {
-    await queue.add(EVALUATE_JOB_NAME, planned[i].payload, {
-      jobId: ids[i],
-      attempts: opts.attempts ?? 3,
-      backoff: { type: 'exponential', delay: 2000 },
-      removeOnComplete: false,
-      removeOnFail: false,
-    });
-  };
-  let queued = 0;
-  for (const [i, id] of ids.entries()) {
-    const state = await queue.getJobState(id);
-    if (state === 'unknown') {
-      await enqueue(i);
-      queued++;
-    } else if (state === 'failed') {
-      await (await queue.getJob(id))?.retry('failed');
-      queued++;
-    }
-  }
+  const jobs = planned.map((p, i) => ({ name: EVALUATE_JOB_NAME, id: ids[i], payload: p.payload }));
+  const attempts = opts.attempts ?? 3;
+  const queued = await enqueueJobs(queue, jobs, attempts);
   const already = ids.length - queued;
   log(`${ids.length} segment job(s) on ${display} (queue ${QUEUE_NAME}${already > 0 ? `, ${already} from an earlier run` : ''}); workers take them: musicgen worker --queue <url>\n`);
 
@@ -146,7 +130,7 @@ async function collect(queue: Queue, planned: PlannedSegment[], opts: QueuedEval
         );
       } else if (state === 'unknown') {
         log(`job ${id} is no longer on the queue; enqueueing it again (keep Redis's appendonly on)\n`);
-        await enqueue(i);
+        await enqueueJobs(queue, [jobs[i]], attempts);
       }
     }
     if (done === ids.length) break;
