@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI lives in the built library (npm run build). On Linux with glibc it first
-// relaunches itself with malloc tunables (huge pages; see src/cli/mallocTunables.ts), which glibc
-// reads only at process start. MUSICGEN_MALLOC_TUNABLES=0 skips that; =low-memory adds a 1 MiB
-// mmap threshold (README "Memory").
+// relaunches itself with malloc tunables (huge pages and a 1 MiB mmap threshold; see
+// src/cli/mallocTunables.ts), which glibc reads only at process start. MUSICGEN_MALLOC_TUNABLES=0
+// skips that.
 import { endWithLauncher, needsRelaunch, relaunchWithMallocTunables } from '../dist/cli/mallocTunables.js';
 
 let relaunch = false;

@@ -10,6 +10,7 @@
 //   npm run bench -- --candidates     also time the decoder variants of scripts/bench/build-variants.js
 //   npm run bench -- --no-sizes       skip the model-size comparison (medium and large: ~10 min, first run builds ~10 min)
 //   npm run bench -- --no-queue       skip the queued-sweep throughput (1 vs 2 workers on a throwaway redis-server)
+//   npm run bench -- --no-load        skip the load-time comparison with transformers.js (~17 min; scripts/bench/load.js alone runs it)
 //
 // Load time against transformers.js (scripts/bench/load.js) has its own section: interleaved rounds,
 // ratios from the same round, and a per-graph breakdown.
@@ -27,8 +28,7 @@ import { loadavg, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir, modelDir } from './bench/build-models.js';
-import { LOW_MEMORY_TUNABLES } from '../dist/cli/mallocTunables.js';
-import { LOW_MEMORY_ENV, PLAIN_ENV, runBenchScript as child, TUNED_ENV } from './bench/child.js';
+import { HUGE_PAGES_ONLY_ENV, PLAIN_ENV, runBenchScript as child, TUNED_ENV } from './bench/child.js';
 import { VARIANTS } from './bench/build-variants.js';
 import { f, int8Markdown, machineLine, oursFilesBytes, rooflineStepsPerSec, stepBytes, writeSection } from './bench/report.js';
 
@@ -139,8 +139,8 @@ const contenders = [
   ...(quick ? [] : [{ name: 'musicgen-ts q8, text encoder released', impl: 'ours', dtype: 'q8', threads: null, releaseTextEncoder: true }]),
   { name: 'musicgen-ts fp32, merged decoder (before)', impl: 'ours', dtype: 'fp32', threads: null, layout: 'merged' },
   ...(quick ? [] : [{ name: 'musicgen-ts q8, merged decoder (before)', impl: 'ours', dtype: 'q8', threads: null, layout: 'merged' }]),
-  { name: 'musicgen-ts fp32, low-memory malloc', impl: 'ours', dtype: 'fp32', threads: null, lowMemory: true },
-  ...(quick ? [] : [{ name: 'musicgen-ts q8, low-memory malloc', impl: 'ours', dtype: 'q8', threads: null, lowMemory: true }]),
+  { name: 'musicgen-ts fp32, huge pages only (before)', impl: 'ours', dtype: 'fp32', threads: null, hugePagesOnly: true },
+  ...(quick ? [] : [{ name: 'musicgen-ts q8, huge pages only (before)', impl: 'ours', dtype: 'q8', threads: null, hugePagesOnly: true }]),
   { name: 'musicgen-ts fp32, no malloc tunables', impl: 'ours', dtype: 'fp32', threads: null, plain: true },
   ...(quick ? [] : [{ name: 'musicgen-ts q8, no malloc tunables', impl: 'ours', dtype: 'q8', threads: null, plain: true }]),
   { name: 'transformers.js fp32, out of the box', impl: 'tjs', dtype: 'fp32', threads: null, plain: true },
@@ -160,7 +160,7 @@ for (const c of contenders) {
   if (c.threads) a.push('--threads', String(c.threads));
   if (c.layout) a.push('--layout', c.layout);
   if (c.releaseTextEncoder) a.push('--release-text-encoder');
-  const r = tryChild('contender.js', a, { env: c.plain ? PLAIN_ENV : c.lowMemory ? LOW_MEMORY_ENV : TUNED_ENV });
+  const r = tryChild('contender.js', a, { env: c.plain ? PLAIN_ENV : c.hugePagesOnly ? HUGE_PAGES_ONLY_ENV : TUNED_ENV });
   gen.push({ ...c, ...r });
   if (!r.error) log(`  ${f(r.stepsPerSec, 2)} steps/s, median step ${f(r.medianStepMs)} ms, RTF ${f(r.rtf, 2)}, load ${f(r.loadMs / 1000)} s, peak RSS ${f(r.maxRssBytes / 2 ** 30, 2)} GiB`);
 }
@@ -206,9 +206,9 @@ if (PRESET !== 'tiny') try {
 }
 
 // ---- 5a. load time against transformers.js on the same folders, interleaved (own section, own script) ----
-if (PRESET === 'small') {
+if (PRESET === 'small' && !args.includes('--no-load')) {
   log('load time (scripts/bench/load.js)');
-  const r = spawnSync(process.execPath, [join(here, 'bench', 'load.js'), '--rounds', quick ? '2' : '3', '--dtypes', quick ? 'fp32' : 'fp32,q8', ...(quick ? [] : ['--stages']), ...(write ? ['--write'] : [])], {
+  const r = spawnSync(process.execPath, [join(here, 'bench', 'load.js'), '--rounds', quick ? '2' : '5', '--dtypes', quick ? 'fp32' : 'fp32,q8', ...(quick ? [] : ['--stages', '--stage-rounds', '3']), ...(write ? ['--write'] : [])], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (r.status !== 0) log(`FAILED: load.js exited with ${r.status}`);
@@ -248,8 +248,8 @@ md.push(
     `${quick ? ' (**--quick**)' : ''}. Random musicgen-small-sized folders (24 layers of 1024, 16 heads, ffn 4096, 4 codebooks;` +
     ` fp32 files ${f(filesGB(dirs.fp32, 'fp32'), 2)} GB, q8 ${f(filesGB(dirs.q8, 'q8'), 2)} GB), built once into the cache.` +
     `${priority ? ' Run with --priority (nice -10).' : ''}` +
-    ` Our rows, the probe and the isolated steps run under the glibc malloc tunables the \`musicgen\` command sets (\`GLIBC_TUNABLES=${TUNED_ENV.GLIBC_TUNABLES}\`: transparent huge pages) and, like every child here, with \`--expose-gc\` as the command runs node (generate() collects the dead KV cache before EnCodec);` +
-    ` rows marked "low-memory malloc" add \`${LOW_MEMORY_TUNABLES.join(':')}\` (\`MUSICGEN_MALLOC_TUNABLES=low-memory\`, README "Memory": freed weights go back to the system; not the command's default because it slows the merged decoder of downloaded folders);` +
+    ` Our rows, the probe and the isolated steps run under the glibc malloc tunables the \`musicgen\` command sets (\`GLIBC_TUNABLES=${TUNED_ENV.GLIBC_TUNABLES}\`: transparent huge pages, and a 1 MiB mmap threshold so large blocks get their own mappings) and, like every child here, with \`--expose-gc\` as the command runs node (generate() collects the dead KV cache before EnCodec);` +
+    ` rows marked "huge pages only (before)" run under \`${HUGE_PAGES_ONLY_ENV.GLIBC_TUNABLES}\` alone, the command's setting until the threshold became its default (issue 21: prepacked weights then grow the brk heap, and load slower);` +
     ' rows marked "no malloc tunables" and transformers.js run without them, except the transformers.js row that says so.' +
     ' Rows marked "text encoder released" load as `musicgen generate` does (LoadOptions.releaseTextEncoder: the T5 encoder is opened for the call and released before the decoder opens; those opens count as load); the other rows of ours keep every session open, as MusicGen.load does by default.' +
     ' This VM is shared with other engineers\' test runs: each row gives the load average (2 cores) it ran under; medians of per-step times resist',
@@ -340,7 +340,7 @@ if (ours && !ours.error) {
   md.push(
     `- peak RSS <= 1.3x files: as \`musicgen generate\` runs (text encoder released) fp32 ${rssRatio(byName['musicgen-ts fp32, text encoder released'])}, q8 ${rssRatio(byName['musicgen-ts q8, text encoder released'])};` +
       ` MusicGen.load's default (every session kept open) fp32 ${rssRatio(ours)}, q8 ${rssRatio(oursQ8)};` +
-      ` with the low-memory malloc setting fp32 ${rssRatio(byName['musicgen-ts fp32, low-memory malloc'])}, q8 ${rssRatio(byName['musicgen-ts q8, low-memory malloc'])}.`,
+      ` under huge pages only (the command before issue 21's threshold) fp32 ${rssRatio(byName['musicgen-ts fp32, huge pages only (before)'])}, q8 ${rssRatio(byName['musicgen-ts q8, huge pages only (before)'])}.`,
   );
 }
 

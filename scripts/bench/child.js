@@ -1,6 +1,6 @@
 // Child processes of the benchmarks: every measurement runs in its own process, so peak RSS and
 // load time belong to one contender. Ours runs under the malloc tunables the `musicgen` command
-// sets (src/cli/mallocTunables.ts: transparent huge pages); PLAIN_ENV is a process without them.
+// sets (src/cli/mallocTunables.ts: transparent huge pages, 1 MiB mmap threshold); PLAIN_ENV is a process without them.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,9 @@ import { withMallocTunables } from '../../dist/cli/mallocTunables.js';
 const here = dirname(fileURLToPath(import.meta.url));
 
 export const TUNED_ENV = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES) };
-// What `MUSICGEN_MALLOC_TUNABLES=low-memory` runs under (README "Memory").
-export const LOW_MEMORY_ENV = { ...process.env, GLIBC_TUNABLES: withMallocTunables(process.env.GLIBC_TUNABLES, true) };
+// What the `musicgen` command ran under before its 1 MiB mmap threshold (huge pages alone): the
+// prepacked weights then grow the brk heap (src/cli/mallocTunables.ts says what that cost).
+export const HUGE_PAGES_ONLY_ENV = { ...process.env, GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
 export const PLAIN_ENV = { ...process.env };
 delete PLAIN_ENV.GLIBC_TUNABLES;
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LOW_MEMORY_TUNABLES, MALLOC_TUNABLES, MallocTunablesError, needsRelaunch, withMallocTunables } from '../../src/cli/mallocTunables.js';
+import { MALLOC_TUNABLES, MallocTunablesError, needsRelaunch, withMallocTunables } from '../../src/cli/mallocTunables.js';
 
 const child = join(dirname(fileURLToPath(import.meta.url)), 'relaunchChild.ts');
 const glibc = process.platform === 'linux' && Boolean((process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime);
@@ -54,25 +54,24 @@ const baseEnv = (): NodeJS.ProcessEnv => {
 };
 
 describe('malloc tunables for the musicgen command', () => {
-  it('adds huge pages to GLIBC_TUNABLES, keeping what the user set', () => {
-    expect(withMallocTunables(undefined)).toBe(MALLOC_TUNABLES.join(':'));
-    expect(withMallocTunables('glibc.malloc.hugetlb=0:glibc.cpu.hwcaps=-AVX512F')).toBe('glibc.malloc.hugetlb=0:glibc.cpu.hwcaps=-AVX512F');
-    expect(withMallocTunables('glibc.cpu.hwcaps=-AVX512F')).toBe('glibc.cpu.hwcaps=-AVX512F:glibc.malloc.hugetlb=1');
+  it('adds huge pages and the 1 MiB mmap threshold to GLIBC_TUNABLES, keeping what the user set', () => {
+    expect(MALLOC_TUNABLES).toEqual(['glibc.malloc.hugetlb=1', 'glibc.malloc.mmap_threshold=1048576']);
+    expect(withMallocTunables(undefined)).toBe('glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576');
+    expect(withMallocTunables('glibc.malloc.hugetlb=0:glibc.cpu.hwcaps=-AVX512F')).toBe('glibc.malloc.hugetlb=0:glibc.cpu.hwcaps=-AVX512F:glibc.malloc.mmap_threshold=1048576');
+    expect(withMallocTunables('glibc.malloc.mmap_threshold=4194304')).toBe('glibc.malloc.mmap_threshold=4194304:glibc.malloc.hugetlb=1');
     expect(needsRelaunch({}, true)).toBe(true);
     expect(needsRelaunch({ GLIBC_TUNABLES: withMallocTunables('') }, true)).toBe(false);
+    // Under huge pages alone (how the command ran before the threshold was its default): relaunch for it.
+    expect(needsRelaunch({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' }, true)).toBe(true);
     expect(needsRelaunch({}, false)).toBe(false); // not glibc: nothing to gain
     expect(needsRelaunch({ MUSICGEN_MALLOC_TUNABLES: '0' }, true)).toBe(false);
   });
 
-  it('low-memory adds the 1 MiB mmap threshold; an unknown setting is an error that names the valid ones', () => {
-    expect(LOW_MEMORY_TUNABLES).toEqual(['glibc.malloc.mmap_threshold=1048576']);
-    expect(withMallocTunables(undefined, true)).toBe('glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576');
-    expect(withMallocTunables('glibc.malloc.mmap_threshold=4194304', true)).toBe('glibc.malloc.mmap_threshold=4194304:glibc.malloc.hugetlb=1');
-    // Already under the default tunables: low-memory still needs a relaunch for the threshold.
-    expect(needsRelaunch({ GLIBC_TUNABLES: withMallocTunables(''), MUSICGEN_MALLOC_TUNABLES: 'low-memory' }, true)).toBe(true);
-    expect(needsRelaunch({ GLIBC_TUNABLES: withMallocTunables('', true), MUSICGEN_MALLOC_TUNABLES: 'low-memory' }, true)).toBe(false);
+  it('low-memory (the threshold when it was opt-in) is the default now; an unknown setting is an error that names the valid ones', () => {
+    expect(needsRelaunch({ MUSICGEN_MALLOC_TUNABLES: 'low-memory' }, true)).toBe(true);
+    expect(needsRelaunch({ GLIBC_TUNABLES: withMallocTunables(''), MUSICGEN_MALLOC_TUNABLES: 'low-memory' }, true)).toBe(false);
     expect(() => needsRelaunch({ MUSICGEN_MALLOC_TUNABLES: 'lowmem' }, true)).toThrow(MallocTunablesError);
-    expect(() => needsRelaunch({ MUSICGEN_MALLOC_TUNABLES: 'lowmem' }, true)).toThrow(/"lowmem" is not a setting; use 0 .* or low-memory/);
+    expect(() => needsRelaunch({ MUSICGEN_MALLOC_TUNABLES: 'lowmem' }, true)).toThrow(/"lowmem" is not a setting; use 1 .* or 0 \(no malloc tunables\)/);
   });
 
   it.runIf(glibc)('relaunches under the tunables (memory on huge pages) and forwards SIGTERM once, passing the exit code back', async () => {
@@ -104,12 +103,12 @@ describe('malloc tunables for the musicgen command', () => {
     }
   });
 
-  it.runIf(glibc)('MUSICGEN_MALLOC_TUNABLES=low-memory relaunches with the mmap threshold too', async () => {
+  it.runIf(glibc)('MUSICGEN_MALLOC_TUNABLES=low-memory relaunches under the default tunables', async () => {
     const c = start({ ...baseEnv(), MUSICGEN_MALLOC_TUNABLES: 'low-memory' });
     try {
       const r = await c.first();
       expect(r.pid).not.toBe(c.proc.pid);
-      expect(r.tunables).toBe([...MALLOC_TUNABLES, ...LOW_MEMORY_TUNABLES].join(':'));
+      expect(r.tunables).toBe(MALLOC_TUNABLES.join(':'));
       c.proc.kill('SIGTERM');
       expect(await c.exited).toBe(3);
     } finally {
