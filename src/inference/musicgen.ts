@@ -55,10 +55,10 @@ export interface LoadOptions {
   /**
    * Open the T5 text encoder for each call and release it once the descriptions are encoded
    * (default false: it stays open); the decoder then opens at the first call, after the text is
-   * encoded. The encoder's weights (T5-base: ~0.34 GiB) are never held beside the decoder and its
-   * KV cache, and the decoder reuses their memory: musicgen-small peaks at 1.04-1.35x (fp32) /
-   * 1.20-1.32x (q8) its files instead of 1.42x / 1.33-1.64x (BENCHMARKS.md session 7). Every call
-   * reopens the encoder (T5-base: 0.5-1.2 s on 2 cores), and a broken decoder graph is reported by
+   * encoded. The encoder's weights (T5-base: ~0.41 GiB) are never held beside the decoder and its
+   * KV cache: musicgen-small peaks at 0.97x (fp32) / 0.93x (q8) its files instead of 1.12x / 1.26x
+   * (BENCHMARKS.md, decoder table). Every call reopens the encoder (T5-base: ~0.1 s on 2 cores, as
+   * it opens unpacked: textEncoderSession.ts), and a broken decoder graph is reported by
    * the first call instead of by load(). `musicgen generate`, one call per run, sets it.
    */
   releaseTextEncoder?: boolean;

@@ -16,6 +16,11 @@ export interface SessionOptions {
    * that stays), and its runs change length from chunk to chunk anyway.
    */
   memPattern?: boolean;
+  /**
+   * onnxruntime's weight prepacking (default on): MatMul weights copied into the GEMM kernel's
+   * panel layout when the session opens. Off for the T5 text encoder (textEncoderSession.ts).
+   */
+  prepack?: boolean;
 }
 
 export async function createSession(path: string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
@@ -26,6 +31,7 @@ export async function createSession(path: string, opts: SessionOptions = {}): Pr
     graphOptimizationLevel: 'all',
     executionProviders: ['cpu'],
     enableMemPattern: opts.memPattern ?? true,
+    ...(opts.prepack === false ? { extra: { session: { disable_prepacking: '1' } } } : {}),
   });
 }
 

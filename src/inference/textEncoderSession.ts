@@ -1,12 +1,22 @@
 import * as ort from 'onnxruntime-node';
-import { checkTextEncoderGraph, createCheckedSession } from './sessions.js';
+import { checkTextEncoderGraph, createCheckedSession, type SessionOptions } from './sessions.js';
 import type { TokenizedBatch } from './textTokenizer.js';
+
+/**
+ * How the text encoder opens: without weight prepacking. It runs once per call on a few dozen
+ * tokens, so packing 0.41 GiB of weights for GEMM speed costs more than it saves. Measured at
+ * T5-base, 2 threads, under the command's malloc tunables: the open takes 0.08 s instead of
+ * 0.38-0.77 s, and an encode of 12 tokens 38-51 ms instead of 20-22 ms (first call 63-91 vs 22-26
+ * ms), 64 tokens x 2 prompts 114 vs 91 ms (BENCHMARKS.md "Load time"). Its weights then stay in
+ * the folder's mapped `.onnx_data` (page cache the system can reclaim), not in a packed copy.
+ */
+export const TEXT_ENCODER_SESSION: Pick<SessionOptions, 'prepack'> = { prepack: false };
 
 /**
  * The T5 text encoder of a model folder. Resident (the default) keeps its session open between
  * calls. Released opens it for each call and frees it once the descriptions are encoded, so its
- * prepacked weights (T5-base: ~0.34 GiB) are not held while the decoder runs; every call pays the
- * open again (0.5-1.2 s at T5-base on 2 cores). LoadOptions.releaseTextEncoder says when to use it.
+ * weights (T5-base: ~0.41 GiB) are not held while the decoder runs; every call pays the open
+ * again. LoadOptions.releaseTextEncoder says when to use it.
  */
 export class TextEncoderSession {
   private constructor(
@@ -22,7 +32,7 @@ export class TextEncoderSession {
   }
 
   private static open(file: string, threads: number | undefined): Promise<ort.InferenceSession> {
-    return createCheckedSession(file, checkTextEncoderGraph, { threads });
+    return createCheckedSession(file, checkTextEncoderGraph, { threads, ...TEXT_ENCODER_SESSION });
   }
 
   /** last_hidden_state [B, T, dModel] of the descriptions, and the time spent opening the session. */
