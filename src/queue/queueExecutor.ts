@@ -1,12 +1,12 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PlannedSweepBatch, SweepBatchExecutor, SweepExecutionContext } from '../analysis/sweepRunner.js';
 import { AbortError } from '../inference/errors.js';
 import { batchDataKey, batchJobId, batchJobPayload, decodeBatchResult, QUEUE_NAME, type BatchJobPayload, type BatchJobResult } from './batchJob.js';
+import { abortableSleep } from './abortableSleep.js';
+import { withCollectorQueue } from './collectorQueue.js';
 import { enqueueJobs, type PlannedJob } from './enqueueJobs.js';
-import { QueueConnectionError, QueueJobError } from './errors.js';
-import { parseQueueUrl } from './queueUrl.js';
-import { connectRedis } from './redisConnection.js';
+import { QueueJobError } from './errors.js';
 
 export interface QueueExecutorOptions {
   /** redis://[:password@]host:port[/db] */
@@ -20,17 +20,6 @@ export interface QueueExecutorOptions {
   /** After this long without a finished job, say so and count the workers (ms). Default 60 000. */
   quietWarnMs?: number;
 }
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 function isStepProgress(p: unknown): p is { done: number; total: number } {
   return typeof p === 'object' && p !== null && typeof (p as { done?: unknown }).done === 'number' && typeof (p as { total?: unknown }).total === 'number';
@@ -46,22 +35,9 @@ export function queueExecutor(opts: QueueExecutorOptions): SweepBatchExecutor {
   return {
     async run(batches, ctx) {
       if (batches.length === 0) return;
-      const target = parseQueueUrl(opts.queue);
-      const { redis, lost } = await connectRedis(target, { timeoutMs: opts.redisTimeoutMs ?? 120_000, log: ctx.log });
-      const queue = new Queue(QUEUE_NAME, { connection: redis });
-      queue.on('error', () => undefined);
-      try {
-        await Promise.race([collect(queue, redis, batches, ctx, opts, target.display), lost]);
-      } catch (err) {
-        if (err instanceof QueueConnectionError || err instanceof QueueJobError || err instanceof AbortError) throw err;
-        // Redis gave up mid-command: `lost` holds the clear message.
-        const why = await Promise.race([lost.catch((e: Error) => e), sleep(0).then(() => null)]);
-        throw why ?? err;
-      } finally {
-        // Bounded: closing waits on Redis, which may be the thing that is gone.
-        await Promise.race([queue.close().catch(() => undefined), sleep(2000)]);
-        redis.disconnect();
-      }
+      await withCollectorQueue(opts.queue, { redisTimeoutMs: opts.redisTimeoutMs, log: ctx.log }, (queue, redis, display) =>
+        collect(queue, redis, batches, ctx, opts, display),
+      );
     },
   };
 }
@@ -143,6 +119,6 @@ async function collect(
       );
       lastChange = Date.now();
     }
-    await sleep(pollMs, ctx.signal);
+    await abortableSleep(pollMs, ctx.signal);
   }
 }

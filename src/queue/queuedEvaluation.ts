@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { decoderParameterCount } from '../analysis/modelSize.js';
 import { melodyChroma } from '../evaluation/crossEntropyScorer.js';
 import { descriptionOf } from '../evaluation/dataset.js';
@@ -9,12 +9,12 @@ import { summarizeEvaluation, type EvaluationRow } from '../evaluation/evaluatio
 import { AbortError } from '../inference/errors.js';
 import { locateModelFiles } from '../model/modelFiles.js';
 import { QUEUE_NAME } from './batchJob.js';
+import { abortableSleep } from './abortableSleep.js';
+import { withCollectorQueue } from './collectorQueue.js';
 import { enqueueJobs } from './enqueueJobs.js';
-import { QueueConnectionError, QueueJobError } from './errors.js';
+import { QueueJobError } from './errors.js';
 import { EVALUATE_JOB_NAME, evaluationJobId, evaluationJobPayload, parseEvaluationJobResult, type EvaluationJobPayload } from './evaluationJob.js';
 import type { QueueExecutorOptions } from './queueExecutor.js';
-import { parseQueueUrl } from './queueUrl.js';
-import { connectRedis } from './redisConnection.js';
 
 export type QueuedEvaluationOptions = Omit<EvaluateOptions, 'data' | 'threads' | 'segment' | 'minSegment'> & {
   /** A token cache (musicgen encode): the codes travel in the jobs. */
@@ -22,17 +22,6 @@ export type QueuedEvaluationOptions = Omit<EvaluateOptions, 'data' | 'threads' |
   /** Called with each log line (connection trouble, how many jobs, waiting). */
   log?: (message: string) => void;
 } & QueueExecutorOptions;
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((done) => {
-    const t = setTimeout(finish, ms);
-    function finish(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', finish);
-      done();
-    }
-    signal?.addEventListener('abort', finish, { once: true });
-  });
 
 interface PlannedSegment {
   row: Omit<EvaluationRow, 'crossEntropy' | 'perplexity' | 'tokens' | 'ce' | 'ppl' | 'frames' | 'audioSeconds' | 'decoderMs'>;
@@ -75,21 +64,8 @@ export async function evaluateOnQueue(opts: QueuedEvaluationOptions): Promise<Ev
     }
   }
 
-  const target = parseQueueUrl(opts.queue);
-  const { redis, lost } = await connectRedis(target, { timeoutMs: opts.redisTimeoutMs ?? 120_000, log });
-  const queue = new Queue(QUEUE_NAME, { connection: redis });
-  queue.on('error', () => undefined);
-  try {
-    const rows = await Promise.race([collect(queue, planned, opts, log, target.display), lost]);
-    return { rows, summaries: summarizeEvaluation(rows, parameters) };
-  } catch (err) {
-    if (err instanceof QueueConnectionError || err instanceof QueueJobError || err instanceof AbortError) throw err;
-    const why = await Promise.race([lost.catch((e: Error) => e), sleep(0).then(() => null)]);
-    throw why ?? err;
-  } finally {
-    await Promise.race([queue.close().catch(() => undefined), sleep(2000)]);
-    redis.disconnect();
-  }
+  const rows = await withCollectorQueue(opts.queue, { redisTimeoutMs: opts.redisTimeoutMs, log }, (queue, _redis, display) => collect(queue, planned, opts, log, display));
+  return { rows, summaries: summarizeEvaluation(rows, parameters) };
 }
 
 async function collect(queue: Queue, planned: PlannedSegment[], opts: QueuedEvaluationOptions, log: (m: string) => void, display: string): Promise<EvaluationRow[]> {
@@ -139,7 +115,7 @@ async function collect(queue: Queue, planned: PlannedSegment[], opts: QueuedEval
       log(`no segment finished for ${Math.round((Date.now() - lastChange) / 1000)} s: ${workers} worker(s) connected${workers === 0 ? '; start one: musicgen worker --queue <url>' : ''}\n`);
       lastChange = Date.now();
     }
-    await sleep(pollMs, opts.signal);
+    await abortableSleep(pollMs, opts.signal);
   }
   // Every result is in hand: the jobs can go (a rerun would score them again, as a local run does).
   for (const id of ids) await (await queue.getJob(id))?.remove();
